@@ -1,0 +1,26 @@
+import type { Quotas } from '@skybridge/protocol';
+import type { Store } from './store/store.ts';
+import type { OidcProviders } from './auth/oidc.ts';
+import type { AccessTokens } from './auth/access-token.ts';
+import type { AgentChannelHub } from './agents/channel.ts';
+import type { Logger } from './logger.ts';
+
+/** Everything a request handler may use, built once per cloud process. */
+export interface CloudContext {
+  store: Store;
+  oidc: OidcProviders;
+  tokens: AccessTokens;
+  channels: AgentChannelHub;
+  logger: Logger;
+  config: {
+    publicUrl: string;
+    /** Suffix of each tenant's initial domain: `<name>.<suffix>`. */
+    initialDomainSuffix: string;
+    /** Deployment default quotas; a tenant may carry its own. */
+    quotas: Quotas;
+    /** Largest JSON request body, in bytes. */
+    bodyLimit: number;
+    /** Pin of the TLS certificate the cloud serves, returned to registering agents. */
+    certificatePin: string | null;
+  };
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { immutableId, objectTypes } from './directory.ts';
+
+/** Public half of the agent's key pair, as a JWK. The private half never leaves the agent. */
+export const publicJwk = z.union([
+  z.strictObject({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: z.string().min(40).max(50),
+    y: z.string().min(40).max(50),
+    kid: z.string().max(100).optional(),
+    alg: z.literal('ES256').optional(),
+    use: z.literal('sig').optional(),
+  }),
+  z.strictObject({
+    kty: z.literal('RSA'),
+    n: z.string().min(342, 'RSA keys must be at least 2048 bits').max(1400),
+    e: z.string().max(16),
+    kid: z.string().max(100).optional(),
+    alg: z.enum(['RS256', 'PS256']).optional(),
+    use: z.literal('sig').optional(),
+  }),
+]);
+
+/** POST /agents/v1/register */
+export const registerRequest = z.strictObject({
+  registrationToken: z.string().min(10).max(200),
+  publicKey: publicJwk,
+  hostname: z.string().min(1).max(255),
+  version: z.string().min(1).max(64),
+});
+export type RegisterRequest = z.infer<typeof registerRequest>;
+
+export const registerResponse = z.strictObject({
+  agentId: z.string(),
+  tenantId: z.string(),
+  clientId: z.string(),
+  issuer: z.string(),
+  tokenEndpoint: z.string(),
+  /** The `aud` of access tokens for the agent and sync APIs; sent as the `resource` parameter. */
+  audience: z.string(),
+  /** base64 SHA-256 of the cloud certificate's SubjectPublicKeyInfo; null when the cloud runs plain HTTP on loopback. */
+  cloudCertificatePin: z.string().nullable(),
+});
+export type RegisterResponse = z.infer<typeof registerResponse>;
+
+export const maxBatchOperations = 500;
+
+const members = z.strictObject({
+  add: z.array(immutableId).max(10_000).optional(),
+  remove: z.array(immutableId).max(10_000).optional(),
+});
+
+/**
+ * One operation of a sync batch. `attributes` is checked per object (a bad
+ * object is reported in its result and never fails the batch), so here it is
+ * only required to be a JSON object.
+ */
+export const syncOperation = z.discriminatedUnion('op', [
+  z.strictObject({
+    op: z.literal('upsert'),
+    type: z.enum(objectTypes),
+    immutableId,
+    attributes: z.record(z.string(), z.unknown()),
+    /** Groups only: membership changes, by member immutable id. */
+    members: members.optional(),
+  }),
+  z.strictObject({
+    op: z.literal('delete'),
+    type: z.enum(objectTypes),
+    immutableId,
+  }),
+]);
+export type SyncOperation = z.infer<typeof syncOperation>;
+
+/** POST /sync/v1/batches, with an `Idempotency-Key` header. */
+export const syncBatchRequest = z.strictObject({
+  /** The fencing epoch of the lease the agent holds. */
+  epoch: z.number().int().positive(),
+  operations: z.array(syncOperation).min(1).max(maxBatchOperations),
+});
+export type SyncBatchRequest = z.infer<typeof syncBatchRequest>;
+
+export const syncResultStatus = ['created', 'updated', 'unchanged', 'deleted', 'error'] as const;
+
+export const syncObjectResult = z.strictObject({
+  index: z.number().int(),
+  immutableId: z.string(),
+  status: z.enum(syncResultStatus),
+  objectId: z.string().optional(),
+  error: z
+    .strictObject({
+      category: z.enum(['duplicate_attribute', 'data_validation', 'large_object', 'quota', 'other']),
+      code: z.string(),
+      message: z.string(),
+      attribute: z.string().optional(),
+    })
+    .optional(),
+});
+export type SyncObjectResult = z.infer<typeof syncObjectResult>;
+
+export const syncBatchResponse = z.strictObject({
+  batchId: z.string(),
+  replayed: z.boolean(),
+  results: z.array(syncObjectResult),
+});
+export type SyncBatchResponse = z.infer<typeof syncBatchResponse>;
+
+/** GET /sync/v1/changes?cursor=&limit= : the tenant's synced objects as the cloud sees them. */
+export const objectChange = z.strictObject({
+  kind: z.literal('object'),
+  seq: z.string(),
+  type: z.enum(objectTypes),
+  objectId: z.string(),
+  immutableId: z.string().nullable(),
+  deleted: z.boolean(),
+  version: z.number().int(),
+  attributes: z.record(z.string(), z.unknown()).nullable(),
+});
+export const membershipChange = z.strictObject({
+  kind: z.literal('membership'),
+  seq: z.string(),
+  groupId: z.string(),
+  groupImmutableId: z.string().nullable(),
+  memberId: z.string(),
+  memberImmutableId: z.string().nullable(),
+  removed: z.boolean(),
+});
+export const changesResponse = z.strictObject({
+  changes: z.array(z.discriminatedUnion('kind', [objectChange, membershipChange])),
+  /** Opaque; pass back as `cursor` to continue. */
+  cursor: z.string(),
+  hasMore: z.boolean(),
+});
+export type ChangesResponse = z.infer<typeof changesResponse>;
+
+/** POST /sync/v1/lease: acquire or renew the tenant's single active-syncer lease. */
+export const leaseRequest = z.strictObject({
+  ttlSeconds: z.number().int().min(10).max(900).default(60),
+});
+export const leaseResponse = z.strictObject({
+  epoch: z.number().int(),
+  holderAgentId: z.string(),
+  expiresAt: z.string(),
+});
+export type LeaseResponse = z.infer<typeof leaseResponse>;
+export const leaseReleaseRequest = z.strictObject({ epoch: z.number().int().positive() });
+
+/** POST /agents/v1/heartbeat */
+export const heartbeatRequest = z.strictObject({
+  version: z.string().min(1).max(64),
+  role: z.enum(['active', 'standby', 'staging']),
+  lastCycle: z
+    .strictObject({
+      kind: z.enum(['full', 'delta']),
+      startedAt: z.iso.datetime(),
+      finishedAt: z.iso.datetime().nullable(),
+      adds: z.number().int().min(0),
+      updates: z.number().int().min(0),
+      deletes: z.number().int().min(0),
+      errors: z.number().int().min(0),
+    })
+    .optional(),
+  errorCounts: z.record(z.string().max(64), z.number().int().min(0)).optional(),
+});
+export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
+export const heartbeatResponse = z.strictObject({ serverTime: z.string() });

@@ -1,0 +1,28 @@
+/**
+ * The URL layout every part of Skybridge builds against (brief §8).
+ * Change it here and in the README's reference, nowhere else.
+ */
+export const paths = {
+  /** Tenant OIDC issuer: `{tenant}` is the tenant id or one of its verified domains. */
+  issuer: (tenant: string) => `/${tenant}/v2.0`,
+  discovery: (tenant: string) => `/${tenant}/v2.0/.well-known/openid-configuration`,
+  /** Sign-in without knowing the tenant: home-realm discovery from the UPN's domain. */
+  common: '/common',
+  adminApi: '/api/v1',
+  scim: '/scim/v2',
+  operatorApi: '/operator/v1',
+  agents: {
+    register: '/agents/v1/register',
+    heartbeat: '/agents/v1/heartbeat',
+    channel: '/agents/v1/channel',
+  },
+  sync: {
+    batches: '/sync/v1/batches',
+    changes: '/sync/v1/changes',
+    lease: '/sync/v1/lease',
+  },
+  health: '/healthz',
+} as const;
+
+/** The audience (resource indicator) of access tokens for the cloud's own APIs. */
+export const apiResource = (publicUrl: string): string => `${publicUrl.replace(/\/$/, '')}/api`;
