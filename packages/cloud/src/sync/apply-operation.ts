@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { SyncObjectResult, SyncOperation } from '@skybridge/protocol';
+import type { TenantWrite } from '../directory/tenant-lock.ts';
+import { validateObject, type ObjectError } from '../directory/validate-object.ts';
+import { derivedColumns, objectColumns, sameAttributes, type ObjectRow } from '../directory/objects.ts';
+import { addMembers, removeAllLinks, removeMembers, resolveByImmutableId } from '../directory/memberships.ts';
+
+type Outcome = Omit<SyncObjectResult, 'index' | 'immutableId'>;
+
+class ObjectFailure extends Error {
+  readonly error: ObjectError;
+  constructor(error: ObjectError) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+/**
+ * Applies one operation of a sync batch inside the batch's transaction. Each
+ * operation runs under its own savepoint: a bad object is rolled back and
+ * reported in its result, and never fails the objects around it.
+ */
+export async function applyOperation(w: TenantWrite, op: SyncOperation): Promise<Outcome> {
+  await w.tx.query('SAVEPOINT op');
+  try {
+    const outcome = op.op === 'upsert' ? await upsert(w, op) : await remove(w, op);
+    await w.tx.query('RELEASE SAVEPOINT op');
+    return outcome;
+  } catch (err) {
+    await w.tx.query('ROLLBACK TO SAVEPOINT op');
+    if (err instanceof ObjectFailure) return { status: 'error', error: err.error };
+    const pgCode = (err as { code?: string }).code;
+    if (pgCode === '23505') {
+      return { status: 'error', error: { category: 'duplicate_attribute', code: 'duplicate_value', message: `a value of this object must be unique in the tenant and is already used: ${(err as Error).message}` } };
+    }
+    throw err;
+  }
+}
+
+async function findByImmutableId(w: TenantWrite, immutableId: string): Promise<ObjectRow | undefined> {
+  const { rows } = await w.tx.query<ObjectRow>(
+    `SELECT ${objectColumns} FROM directory_objects WHERE tenant_id = $1 AND immutable_id = $2 FOR UPDATE`,
+    [w.tenantId, immutableId],
+  );
+  return rows[0];
+}
+
+async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' }>): Promise<Outcome> {
+  const checked = validateObject(op.type, op.attributes, w.quotas);
+  if (!checked.ok) throw new ObjectFailure(checked.error);
+  const attributes = checked.attributes;
+  const cols = derivedColumns(op.type, attributes);
+  if (op.members && op.type !== 'group') {
+    throw new ObjectFailure({ category: 'data_validation', code: 'members_on_non_group', message: `a ${op.type} has no members: send members only with groups` });
+  }
+  const existing = await findByImmutableId(w, op.immutableId);
+  if (existing && existing.object_type !== op.type) {
+    throw new ObjectFailure({ category: 'data_validation', code: 'type_mismatch', message: `the immutable id ${op.immutableId} already belongs to a ${existing.object_type}, not a ${op.type}: an object's type never changes; check the source anchor` });
+  }
+  if (cols.upn) await checkUpnFree(w, cols.upn, existing?.id ?? null);
+
+  let objectId: string;
+  let status: Outcome['status'];
+  if (!existing || existing.deleted_at !== null) {
+    if (w.objectCount >= w.quotas.maxObjects) {
+      throw new ObjectFailure({ category: 'quota', code: 'object_quota_exceeded', message: `the tenant holds ${w.objectCount} objects, its quota: delete objects or ask the operator to raise maxObjects` });
+    }
+    const seq = w.nextSeq();
+    if (!existing) {
+      objectId = randomUUID();
+      await w.tx.query(
+        `INSERT INTO directory_objects (id, tenant_id, object_type, immutable_id, display_name, upn, mail, attributes, source,
+                                        on_prem_dn, on_prem_sid, last_sync_at, account_enabled, change_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'onprem', $9, $10, now(), $11, $12)`,
+        [objectId, w.tenantId, op.type, op.immutableId, cols.displayName, cols.upn, cols.mail, attributes, cols.dn, cols.sid, cols.accountEnabled, seq],
+      );
+    } else {
+      objectId = existing.id; // restore a tombstone: the same object comes back with its id
+      await updateRow(w, objectId, attributes, cols, seq, true);
+    }
+    w.adjustObjectCount(1);
+    status = 'created';
+  } else {
+    objectId = existing.id;
+    const changed = !sameAttributes(existing.attributes, attributes) || existing.source !== 'onprem';
+    status = 'unchanged';
+    if (changed) {
+      await updateRow(w, objectId, attributes, cols, w.nextSeq(), false);
+      status = 'updated';
+    }
+  }
+
+  if (op.members && (op.members.add?.length || op.members.remove?.length)) {
+    const add = [...new Set(op.members.add ?? [])];
+    const rem = [...new Set(op.members.remove ?? [])];
+    const { ids, missing } = await resolveByImmutableId(w, [...add, ...rem]);
+    const missingAdds = missing.filter((m) => add.includes(m));
+    if (missingAdds.length > 0) {
+      throw new ObjectFailure({
+        category: 'other', code: 'member_not_found', attribute: 'members',
+        message: `${missingAdds.length} member(s) to add are not in the cloud (first: ${missingAdds[0]}): sync the members before the group, or leave out members that are not in the sync scope`,
+      });
+    }
+    if (op.members.add?.includes(op.immutableId)) {
+      throw new ObjectFailure({ category: 'data_validation', code: 'self_membership', attribute: 'members', message: 'a group cannot be a member of itself' });
+    }
+    const added = await addMembers(w, objectId, add.map((i) => ids.get(i)!));
+    const removed = await removeMembers(w, objectId, rem.flatMap((i) => (ids.has(i) ? [ids.get(i)!] : [])));
+    if ((added || removed) && status === 'unchanged') {
+      await w.tx.query('UPDATE directory_objects SET version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1', [objectId]);
+      status = 'updated';
+    }
+  }
+  return { status, objectId };
+}
+
+async function updateRow(w: TenantWrite, id: string, attributes: Record<string, unknown>, cols: ReturnType<typeof derivedColumns>, seq: number, restore: boolean) {
+  await w.tx.query(
+    `UPDATE directory_objects
+        SET attributes = $2, display_name = $3, upn = $4, mail = $5, on_prem_dn = $6, on_prem_sid = $7,
+            account_enabled = $8, change_seq = $9, source = 'onprem', version = version + 1,
+            updated_at = now(), last_sync_at = now()${restore ? ', deleted_at = NULL' : ''}
+      WHERE id = $1`,
+    [id, attributes, cols.displayName, cols.upn, cols.mail, cols.dn, cols.sid, cols.accountEnabled, seq],
+  );
+}
+
+async function checkUpnFree(w: TenantWrite, upn: string, selfId: string | null) {
+  const { rows } = await w.tx.query<{ id: string; immutable_id: string | null; source: string }>(
+    `SELECT id, immutable_id, source FROM directory_objects
+      WHERE tenant_id = $1 AND lower(upn) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid`,
+    [w.tenantId, upn, selfId],
+  );
+  const other = rows[0];
+  if (other) {
+    const who = other.immutable_id ? `the synced object with immutable id ${other.immutable_id}` : `the cloud object ${other.id}`;
+    throw new ObjectFailure({
+      category: 'duplicate_attribute', code: 'duplicate_user_principal_name', attribute: 'userPrincipalName',
+      message: `userPrincipalName ${upn} is already used by ${who}: give one of them another UPN on-premises`,
+    });
+  }
+}
+
+async function remove(w: TenantWrite, op: Extract<SyncOperation, { op: 'delete' }>): Promise<Outcome> {
+  const existing = await findByImmutableId(w, op.immutableId);
+  if (!existing || existing.deleted_at !== null) return { status: 'unchanged', ...(existing ? { objectId: existing.id } : {}) };
+  if (existing.object_type !== op.type) {
+    throw new ObjectFailure({ category: 'data_validation', code: 'type_mismatch', message: `the immutable id ${op.immutableId} belongs to a ${existing.object_type}, not a ${op.type}` });
+  }
+  if (existing.source !== 'onprem') {
+    throw new ObjectFailure({ category: 'other', code: 'cloud_managed_object', message: `the ${existing.object_type} ${existing.id} is managed in the cloud, not by directory synchronization: delete it in the admin center` });
+  }
+  await removeAllLinks(w, existing.id);
+  await w.tx.query(
+    `UPDATE directory_objects SET deleted_at = now(), change_seq = $2, version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1`,
+    [existing.id, w.nextSeq()],
+  );
+  w.adjustObjectCount(-1);
+  return { status: 'deleted', objectId: existing.id };
+}

@@ -1,0 +1,50 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { SyncBatchRequest, SyncBatchResponse, SyncObjectResult, Quotas } from '@skybridge/protocol';
+import type { Store } from '../store/store.ts';
+import { TenantWrite } from '../directory/tenant-lock.ts';
+import { SkybridgeError } from '../http/problem.ts';
+import { applyOperation } from './apply-operation.ts';
+import { checkFencing } from './lease.ts';
+
+export const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,200}$/;
+
+/**
+ * Applies a sync batch exactly once. The batch runs in one transaction that
+ * also records its results under the idempotency key: a crash before commit
+ * leaves nothing, and a retry after commit gets the recorded results back
+ * without touching the directory.
+ */
+export async function applyBatch(
+  store: Store,
+  input: { tenantId: string; agentId: string; idempotencyKey: string; request: SyncBatchRequest; quotas: Quotas },
+): Promise<SyncBatchResponse> {
+  const requestHash = createHash('sha256').update(JSON.stringify(input.request.operations)).digest('base64url');
+  return store.transaction(async (tx) => {
+    const w = await TenantWrite.begin(tx, input.tenantId, input.quotas);
+    const { rows: previous } = await tx.query<{ batch_id: string; request_hash: string; results: SyncObjectResult[] }>(
+      'SELECT batch_id, request_hash, results FROM sync_batches WHERE tenant_id = $1 AND idempotency_key = $2',
+      [input.tenantId, input.idempotencyKey],
+    );
+    const prior = previous[0];
+    if (prior) {
+      if (prior.request_hash !== requestHash) {
+        throw new SkybridgeError('idempotency_key_reused', `the Idempotency-Key ${input.idempotencyKey} was used for a different batch: use a new key for new content`);
+      }
+      return { batchId: prior.batch_id, replayed: true, results: prior.results };
+    }
+    await checkFencing(tx, input.tenantId, input.agentId, input.request.epoch);
+    const results: SyncObjectResult[] = [];
+    for (const [index, op] of input.request.operations.entries()) {
+      const outcome = await applyOperation(w, op);
+      results.push({ index, immutableId: op.immutableId, ...outcome });
+    }
+    await w.finish();
+    const batchId = randomUUID();
+    await tx.query(
+      `INSERT INTO sync_batches (tenant_id, idempotency_key, batch_id, request_hash, agent_id, epoch, results)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [input.tenantId, input.idempotencyKey, batchId, requestHash, input.agentId, input.request.epoch, JSON.stringify(results)],
+    );
+    return { batchId, replayed: false, results };
+  });
+}
