@@ -2,7 +2,7 @@ import type { Quotas } from '@skybridge/protocol';
 import type { Store } from './store/store.ts';
 import type { OidcProviders } from './auth/oidc.ts';
 import type { AccessTokens } from './auth/access-token.ts';
-import type { AgentChannelHub } from './agents/channel.ts';
+import type { AgentChannelHub } from './agents/channel-hub.ts';
 import type { Logger } from './logger.ts';
 
 /** Everything a request handler may use, built once per cloud process. */

@@ -3,7 +3,7 @@
  * server (pg) or the embedded PGlite. Both speak the same dialect, so there is
  * one schema and one set of queries.
  */
-export type SqlValue = string | number | boolean | null | Date | Buffer | Uint8Array | bigint | unknown[] | Record<string, unknown>;
+export type SqlValue = string | number | boolean | null | Date | Buffer | Uint8Array | bigint | readonly unknown[] | Record<string, unknown>;
 
 export interface QueryResult<R> {
   rows: R[];

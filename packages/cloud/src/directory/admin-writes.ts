@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import type { ObjectType, Quotas } from '@skybridge/protocol';
+import type { Store } from '../store/store.ts';
+import { TenantWrite } from './tenant-lock.ts';
+import { validateObject } from './validate-object.ts';
+import { derivedColumns, getObject, objectColumns, type ObjectRow } from './objects.ts';
+import { removeAllLinks } from './memberships.ts';
+import { SkybridgeError } from '../http/problem.ts';
+
+/** Fields that are columns of their own rather than attributes. */
+export interface CloudFields {
+  usageLocation?: string | null | undefined;
+}
+
+function invalid(type: ObjectType, error: { category: string; message: string; attribute?: string | undefined }): SkybridgeError {
+  const code = error.category === 'quota' ? 'quota_exceeded' : 'invalid_request';
+  return new SkybridgeError(code, `the ${type} is invalid: ${error.message}`, {
+    ...(error.attribute ? { errors: [{ pointer: `/${error.attribute}`, message: error.message }] } : {}),
+  });
+}
+
+async function checkUpnDomain(w: TenantWrite, upn: string | null, selfId: string | null): Promise<void> {
+  if (!upn) return;
+  const domain = upn.slice(upn.lastIndexOf('@') + 1).toLowerCase();
+  const { rows } = await w.tx.query('SELECT 1 FROM domains WHERE tenant_id = $1 AND lower(name) = $2 AND verified', [w.tenantId, domain]);
+  if (rows.length === 0) {
+    throw new SkybridgeError('invalid_request', `the domain ${domain} of userPrincipalName ${upn} is not a verified domain of this tenant: add and verify it first, or use the initial domain`, {
+      errors: [{ pointer: '/userPrincipalName', message: 'domain not verified in this tenant' }],
+    });
+  }
+  const { rows: taken } = await w.tx.query<{ id: string }>(
+    'SELECT id FROM directory_objects WHERE tenant_id = $1 AND lower(upn) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid',
+    [w.tenantId, upn, selfId],
+  );
+  if (taken[0]) {
+    throw new SkybridgeError('already_exists', `userPrincipalName ${upn} is already used by object ${taken[0].id}: choose another`, {
+      errors: [{ pointer: '/userPrincipalName', message: 'already used' }],
+    });
+  }
+}
+
+/** Creates a cloud-managed object. */
+export async function createCloudObject(
+  store: Store, tenantId: string, quotas: Quotas, type: ObjectType, attributes: Record<string, unknown>, fields: CloudFields,
+): Promise<ObjectRow> {
+  const checked = validateObject(type, attributes, quotas);
+  if (!checked.ok) throw invalid(type, checked.error);
+  const cols = derivedColumns(type, checked.attributes);
+  return store.transaction(async (tx) => {
+    const w = await TenantWrite.begin(tx, tenantId, quotas);
+    if (w.objectCount >= w.quotas.maxObjects) {
+      throw new SkybridgeError('quota_exceeded', `the tenant holds ${w.objectCount} objects, its quota (maxObjects): delete objects or ask the operator to raise it`);
+    }
+    await checkUpnDomain(w, cols.upn, null);
+    const { rows } = await tx.query<ObjectRow>(
+      `INSERT INTO directory_objects (id, tenant_id, object_type, display_name, upn, mail, attributes, source, usage_location, account_enabled, change_seq)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, 'cloud', $8, $9, $10) RETURNING ${objectColumns}`,
+      [randomUUID(), tenantId, type, cols.displayName, cols.upn, cols.mail, checked.attributes, fields.usageLocation ?? null, cols.accountEnabled, w.nextSeq()],
+    );
+    w.adjustObjectCount(1);
+    await w.finish();
+    return rows[0]!;
+  });
+}
+
+/**
+ * Changes an object. Attributes given as null are removed. An object synced
+ * from on-premises takes only cloud-owned fields: its attributes belong to
+ * Active Directory and are changed there.
+ */
+export async function updateObject(
+  store: Store, tenantId: string, quotas: Quotas, type: ObjectType, id: string,
+  changes: Record<string, unknown>, fields: CloudFields,
+): Promise<ObjectRow> {
+  return store.transaction(async (tx) => {
+    const w = await TenantWrite.begin(tx, tenantId, quotas);
+    const row = await getObject(tx, tenantId, type, id, true);
+    const attributeNames = Object.keys(changes);
+    if (row.source === 'onprem' && attributeNames.length > 0) {
+      throw new SkybridgeError('read_only_synced_object', `the ${type} ${row.id} is synchronized from on-premises Active Directory, so ${attributeNames.join(', ')} can only be changed there; in the cloud only usageLocation can be changed`, {
+        extensions: { readOnlyFields: attributeNames },
+      });
+    }
+    let attributes = row.attributes;
+    if (attributeNames.length > 0) {
+      attributes = { ...row.attributes };
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === null) delete attributes[k];
+        else attributes[k] = v;
+      }
+      const checked = validateObject(type, attributes, w.quotas);
+      if (!checked.ok) throw invalid(type, checked.error);
+      attributes = checked.attributes;
+    }
+    const cols = derivedColumns(type, attributes);
+    if (cols.upn && cols.upn !== row.upn) await checkUpnDomain(w, cols.upn, row.id);
+    const { rows } = await tx.query<ObjectRow>(
+      `UPDATE directory_objects
+          SET attributes = $2, display_name = $3, upn = $4, mail = $5, account_enabled = $6,
+              usage_location = CASE WHEN $7::boolean THEN $8 ELSE usage_location END,
+              change_seq = $9, version = version + 1, updated_at = now()
+        WHERE id = $1 RETURNING ${objectColumns}`,
+      [row.id, attributes, cols.displayName, cols.upn, cols.mail, row.source === 'onprem' ? row.account_enabled : cols.accountEnabled,
+        'usageLocation' in fields, fields.usageLocation ?? null, w.nextSeq()],
+    );
+    await w.finish();
+    return rows[0]!;
+  });
+}
+
+/** Deletes a cloud-managed object (a tombstone stays for the change feed). */
+export async function deleteCloudObject(store: Store, tenantId: string, quotas: Quotas, type: ObjectType, id: string): Promise<void> {
+  await store.transaction(async (tx) => {
+    const w = await TenantWrite.begin(tx, tenantId, quotas);
+    const row = await getObject(tx, tenantId, type, id, true);
+    if (row.source === 'onprem') {
+      throw new SkybridgeError('read_only_synced_object', `the ${type} ${row.id} is synchronized from on-premises Active Directory: delete it there, or move it out of the sync scope`);
+    }
+    await removeAllLinks(w, row.id);
+    await tx.query('UPDATE directory_objects SET deleted_at = now(), upn = NULL, change_seq = $2, version = version + 1, updated_at = now() WHERE id = $1', [row.id, w.nextSeq()]);
+    w.adjustObjectCount(-1);
+    await w.finish();
+  });
+}

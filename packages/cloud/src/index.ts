@@ -1,0 +1,10 @@
+export { startCloud, type CloudOptions, type RunningCloud } from './server/start.ts';
+export { openStore, type StoreOptions } from './store/open.ts';
+export type { Store, Queryable } from './store/store.ts';
+export { DataDirLock, cloudRunning } from './store/data-dir-lock.ts';
+export { createTenant, createTenantRequest, type CreatedTenant } from './tenants/create-tenant.ts';
+export { SkybridgeError } from './http/problem.ts';
+export { routes } from './routes/index.ts';
+export type { RouteDef } from './http/route.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { spkiPin } from './tls/certificate.ts';

@@ -1,0 +1,114 @@
+import { heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
+import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
+import { notFound } from '../http/problem.ts';
+import { isUuid } from '../directory/objects.ts';
+import { createRegistrationToken, registerAgent } from '../agents/registration.ts';
+import type { Queryable } from '../store/store.ts';
+
+/** Who manages agents: the roles that own hybrid identity. */
+export const agentAdmins: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator'];
+const agentRole: readonly Role[] = ['DirectorySynchronizationAccounts'];
+
+interface AgentRow {
+  id: string;
+  hostname: string;
+  version: string;
+  client_id: string;
+  registered_at: Date | string;
+  last_heartbeat_at: Date | string | null;
+  health: Record<string, unknown> | null;
+}
+
+async function findAgent(q: Queryable, tenantId: string, id: string): Promise<AgentRow> {
+  if (isUuid(id)) {
+    const { rows } = await q.query<AgentRow>(
+      'SELECT id, hostname, version, client_id, registered_at, last_heartbeat_at, health FROM agents WHERE tenant_id = $1 AND id = $2',
+      [tenantId, id.toLowerCase()],
+    );
+    if (rows[0]) return rows[0];
+  }
+  throw notFound(`the agent ${id}`);
+}
+
+export const agentRoutes: RouteDef[] = [
+  tenantRoute({
+    method: 'POST', path: '/api/v1/agents/registration-tokens', roles: agentAdmins,
+    summary: 'Creates a one-time agent registration token, valid for one hour.',
+    handler: async (ctx) => json(await createRegistrationToken(ctx.cloud.store, ctx.principal.tenantId, ctx.principal.clientId), 201),
+  }),
+  tenantRoute({
+    method: 'GET', path: '/api/v1/agents', roles: agentAdmins, summary: 'Lists the tenant\'s registered agents with their health and connection state.',
+    handler: async (ctx) => {
+      const { rows } = await ctx.cloud.store.query<AgentRow>(
+        'SELECT id, hostname, version, client_id, registered_at, last_heartbeat_at, health FROM agents WHERE tenant_id = $1 ORDER BY registered_at, id',
+        [ctx.principal.tenantId],
+      );
+      return json({ items: rows.map((r) => presentAgent(r, ctx.cloud.channels.connection(r.id))) });
+    },
+  }),
+  tenantRoute({
+    method: 'GET', path: '/api/v1/agents/:id', roles: agentAdmins, summary: 'Reads one agent.',
+    handler: async (ctx) => {
+      const row = await findAgent(ctx.cloud.store, ctx.principal.tenantId, ctx.params.id!);
+      return json(presentAgent(row, ctx.cloud.channels.connection(row.id)));
+    },
+  }),
+  tenantRoute({
+    method: 'DELETE', path: '/api/v1/agents/:id', roles: agentAdmins, summary: 'Removes an agent: its credentials stop working at once.',
+    handler: async (ctx) => {
+      const row = await findAgent(ctx.cloud.store, ctx.principal.tenantId, ctx.params.id!);
+      await ctx.cloud.store.transaction(async (tx) => {
+        await tx.query(`DELETE FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'client' AND principal_id = $2`, [ctx.principal.tenantId, row.client_id]);
+        await tx.query('DELETE FROM oidc_clients WHERE tenant_id = $1 AND client_id = $2', [ctx.principal.tenantId, row.client_id]);
+      });
+      ctx.cloud.channels.disconnect(row.id);
+      return noContent();
+    },
+  }),
+  tenantRoute({
+    method: 'POST', path: '/api/v1/agents/:id/ping', roles: agentAdmins, summary: 'Sends a ping over the agent\'s channel and reports the round trip.',
+    handler: async (ctx) => {
+      const row = await findAgent(ctx.cloud.store, ctx.principal.tenantId, ctx.params.id!);
+      const started = performance.now();
+      const answer = await ctx.cloud.channels.request(ctx.principal.tenantId, row.id, 'ping', { sentAt: new Date().toISOString() });
+      return json({ ok: answer.ok, roundTripMs: Math.round((performance.now() - started) * 10) / 10, payload: answer.payload ?? null });
+    },
+  }),
+  publicRoute({
+    method: 'POST', path: '/agents/v1/register',
+    summary: 'Exchanges a one-time registration token and the agent\'s public key for agent credentials and the cloud certificate pin.',
+    handler: async (ctx) => {
+      const request = await ctx.body(registerRequest, 'the registration');
+      const response = await registerAgent(ctx.cloud.store, request, {
+        issuerOf: (tid) => ctx.cloud.oidc.issuer(tid),
+        audience: ctx.cloud.oidc.audience,
+        certificatePin: ctx.cloud.config.certificatePin,
+      });
+      ctx.cloud.logger.info({ agentId: response.agentId, tenantId: response.tenantId, hostname: request.hostname }, 'agent registered');
+      return json(response, 201);
+    },
+  }),
+  tenantRoute({
+    method: 'POST', path: '/agents/v1/heartbeat', roles: agentRole, summary: 'The agent reports its version, role, last sync cycle and error counts.',
+    handler: async (ctx) => {
+      const beat = await ctx.body(heartbeatRequest, 'the heartbeat');
+      await ctx.cloud.store.query(
+        'UPDATE agents SET last_heartbeat_at = now(), version = $3, health = $4 WHERE tenant_id = $1 AND id = $2',
+        [ctx.principal.tenantId, ctx.principal.agentId, beat.version, beat],
+      );
+      return json(heartbeatResponse.parse({ serverTime: new Date().toISOString() }));
+    },
+  }),
+];
+
+function presentAgent(r: AgentRow, connection: { connectedAt: Date; version: string | null } | null) {
+  return {
+    id: r.id,
+    hostname: r.hostname,
+    version: r.version,
+    registeredDateTime: new Date(r.registered_at).toISOString(),
+    lastHeartbeatDateTime: r.last_heartbeat_at ? new Date(r.last_heartbeat_at).toISOString() : null,
+    health: r.health,
+    channel: connection ? { connected: true, since: connection.connectedAt.toISOString() } : { connected: false },
+  };
+}

@@ -1,0 +1,53 @@
+import { leaseRequest, syncBatchRequest, type Role } from '@skybridge/protocol';
+import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
+import { SkybridgeError } from '../http/problem.ts';
+import { applyBatch, idempotencyKeyPattern } from '../sync/batches.ts';
+import { readChanges } from '../sync/changes.ts';
+import { acquireLease, releaseLease } from '../sync/lease.ts';
+import { pageSize } from '../directory/pagination.ts';
+
+const syncRole: readonly Role[] = ['DirectorySynchronizationAccounts'];
+
+function agentOf(principal: { agentId: string | null }): string {
+  if (!principal.agentId) throw new SkybridgeError('forbidden', 'only a registered agent can synchronize: register one with a registration token');
+  return principal.agentId;
+}
+
+export const syncRoutes: RouteDef[] = [
+  tenantRoute({
+    method: 'POST', path: '/sync/v1/batches', roles: syncRole,
+    summary: 'Applies up to 500 upserts and deletes keyed by immutable id, once per Idempotency-Key, with one result per object.',
+    handler: async (ctx) => {
+      const agentId = agentOf(ctx.principal);
+      const key = ctx.req.headers.get('idempotency-key');
+      if (!key || !idempotencyKeyPattern.test(key)) {
+        throw new SkybridgeError('invalid_request', 'send an Idempotency-Key header of 8 to 200 characters (letters, digits, . _ : -), the same on every retry of this batch');
+      }
+      const request = await ctx.body(syncBatchRequest, 'the batch');
+      const result = await applyBatch(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas });
+      return json(result, result.replayed ? 200 : 201);
+    },
+  }),
+  tenantRoute({
+    method: 'GET', path: '/sync/v1/changes', roles: syncRole,
+    summary: 'The tenant\'s synced objects and memberships as the cloud sees them, in change order, from a cursor.',
+    handler: async (ctx) => json(await readChanges(ctx.cloud.store, ctx.principal.tenantId, ctx.query.get('cursor'), pageSize(ctx.query, 1000, 5000))),
+  }),
+  tenantRoute({
+    method: 'POST', path: '/sync/v1/lease', roles: syncRole,
+    summary: 'Acquires or renews the tenant\'s active-syncer lease and returns its fencing epoch.',
+    handler: async (ctx) => {
+      const { ttlSeconds } = await ctx.body(leaseRequest, 'the lease request');
+      return json(await acquireLease(ctx.cloud.store, ctx.principal.tenantId, agentOf(ctx.principal), ttlSeconds));
+    },
+  }),
+  tenantRoute({
+    method: 'DELETE', path: '/sync/v1/lease', roles: syncRole, summary: 'Releases the lease (?epoch=N) so that a standby can take over at once.',
+    handler: async (ctx) => {
+      const epoch = Number(ctx.query.get('epoch'));
+      if (!Number.isSafeInteger(epoch) || epoch < 1) throw new SkybridgeError('invalid_request', 'give the epoch of the lease to release: DELETE /sync/v1/lease?epoch=N');
+      await releaseLease(ctx.cloud.store, ctx.principal.tenantId, agentOf(ctx.principal), epoch);
+      return noContent();
+    },
+  }),
+];
