@@ -127,6 +127,10 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
     });
     const purge = setInterval(() => void purgeExpiredOidcPayloads(context.store).catch((err: unknown) => logger.warn({ err }, 'purge failed')), 10 * 60_000);
     purge.unref();
+    await store.query(
+      `INSERT INTO deployment_settings (name, value) VALUES ('public_url', $1) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [publicUrl],
+    );
     lock?.setUrl(url);
     logger.info({ url, publicUrl, store: store.kind, tls: tls ? tls.origin : 'off' }, 'Skybridge Cloud started');
 

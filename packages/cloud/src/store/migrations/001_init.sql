@@ -171,3 +171,10 @@ CREATE TABLE deployment_secrets (
   value       text NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- Deployment settings recorded by the running cloud (its public URL), read by offline CLI commands.
+CREATE TABLE deployment_settings (
+  name        text PRIMARY KEY,
+  value       text NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);

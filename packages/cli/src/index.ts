@@ -1,0 +1,1 @@
+export { cloudCommand, defaultDataDir } from './commands/cloud.ts';
