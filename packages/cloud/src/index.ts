@@ -8,3 +8,4 @@ export { routes } from './routes/index.ts';
 export type { RouteDef } from './http/route.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { spkiPin } from './tls/certificate.ts';
+export { createApiClient } from './tenants/api-clients.ts';
