@@ -1,0 +1,251 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { CloudApiError, CloudClient, registerAgent, PinMismatchError } from '@skybridge/connect';
+import type { CreatedTenant } from '@skybridge/cloud';
+import { storeKinds } from './helpers/stores.ts';
+import { startTestCloud, type TestCloud } from './helpers/cloud.ts';
+import { registerTestAgent } from './helpers/agent.ts';
+
+const guid = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64');
+const key = () => `batch-${randomUUID()}`;
+
+for (const kind of storeKinds) {
+  describe(`agent-cloud contract (${kind})`, () => {
+    let t: TestCloud;
+    let tenant: CreatedTenant;
+    let admin: string;
+    let agent: CloudClient;
+
+    before(async () => {
+      t = await startTestCloud(kind);
+      tenant = await t.createTenant('contoso');
+      admin = await t.token(tenant);
+      agent = await registerTestAgent(t, tenant, admin);
+    });
+    after(() => t?.close());
+
+    test('registration returns credentials, the certificate pin, and a JWT access token verifiable by JWKS', async () => {
+      assert.equal(agent.credentials.tenantId, tenant.tenantId);
+      assert.equal(agent.credentials.cloudCertificatePin, t.cloud.tls!.pin);
+      assert.equal(agent.credentials.privateJwk.d !== undefined, true, 'the private key stays with the agent');
+      const token = await agent.accessToken();
+      assert.equal(decodeProtectedHeader(token).typ, 'at+jwt');
+      const discovery = await t.call('GET', `/${tenant.tenantId}/v2.0/.well-known/openid-configuration`);
+      assert.equal(discovery.body.issuer, tenant.issuer);
+      const jwks = await t.call('GET', new URL(discovery.body.jwks_uri).pathname);
+      assert.ok(jwks.body.keys.every((k: Record<string, unknown>) => k.d === undefined), 'JWKS publishes public keys only');
+      const { payload } = await jwtVerify(token, createLocalJWKSet(jwks.body), { issuer: tenant.issuer, audience: tenant.apiAudience });
+      assert.equal(payload.client_id, agent.credentials.clientId);
+      // the agent is in the tenant's agent list, registered from its host
+      const list = await t.call('GET', '/api/v1/agents', { token: admin });
+      assert.deepEqual(list.body.items.map((a: { id: string }) => a.id), [agent.credentials.agentId]);
+      // the cloud stored only the public key
+      const { rows } = await t.cloud.context.store.query<{ public_jwk: Record<string, unknown> }>('SELECT public_jwk FROM agents WHERE id = $1', [agent.credentials.agentId]);
+      assert.equal(rows[0]!.public_jwk.d, undefined);
+    });
+
+    test('a registration token works once', async () => {
+      const res = await t.call('POST', '/api/v1/agents/registration-tokens', { token: admin });
+      const first = await registerAgent({ cloudUrl: t.url, registrationToken: res.body.registrationToken, hostname: 'h1', version: '0.1.0', trust: t.trust });
+      assert.ok(first.agentId);
+      await assert.rejects(
+        registerAgent({ cloudUrl: t.url, registrationToken: res.body.registrationToken, hostname: 'h2', version: '0.1.0', trust: t.trust }),
+        (err: CloudApiError) => err.status === 401 && err.code === 'registration_token_invalid' && /already used/.test(err.message),
+      );
+      await assert.rejects(
+        registerAgent({ cloudUrl: t.url, registrationToken: 'sbr_forged-token-value', hostname: 'h3', version: '0.1.0', trust: t.trust }),
+        (err: CloudApiError) => err.code === 'registration_token_invalid',
+      );
+    });
+
+    test('a replayed client assertion is refused', async () => {
+      const assertion = await agent.clientAssertion();
+      await agent.requestToken(assertion);
+      await assert.rejects(agent.requestToken(assertion), (err: CloudApiError) => err.status === 400 || err.status === 401);
+    });
+
+    test('forged agent credentials are refused: another key, another client id, a forged token', async () => {
+      const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+      const forgedJwk = { ...(await exportJWK(privateKey)), kid: String(agent.credentials.privateJwk.kid), alg: 'ES256' };
+      const impostor = new CloudClient({ ...agent.credentials, privateJwk: forgedJwk });
+      await assert.rejects(impostor.requestToken(), (err: CloudApiError) => err.code === 'invalid_client');
+      const unknown = new CloudClient({ ...agent.credentials, clientId: `agent-${randomUUID()}` });
+      await assert.rejects(unknown.requestToken(), (err: CloudApiError) => err.code === 'invalid_client');
+      // a token signed with a key the tenant does not have
+      const forgedToken = await new SignJWT({ tid: tenant.tenantId, client_id: agent.credentials.clientId })
+        .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' }).setIssuer(tenant.issuer).setAudience(tenant.apiAudience).setExpirationTime('5m').sign(privateKey);
+      const res = await t.call('POST', '/sync/v1/lease', { token: forgedToken, body: {} });
+      assert.equal(res.status, 401);
+      assert.equal(res.body.code, 'invalid_token');
+      assert.match(res.headers['content-type'] as string, /application\/problem\+json/);
+    });
+
+    test('the pinned connection refuses a certificate with another key', async () => {
+      const wrong = new CloudClient({ ...agent.credentials, cloudCertificatePin: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' });
+      await assert.rejects(wrong.requestToken(), PinMismatchError);
+    });
+
+    test('batches: one result per object, error categories, and a replay changes nothing', async () => {
+      const lease = await agent.acquireLease(60);
+      const alice = guid();
+      const bob = guid();
+      const group = guid();
+      const batch = {
+        epoch: lease.epoch,
+        operations: [
+          { op: 'upsert' as const, type: 'user' as const, immutableId: alice, attributes: { userPrincipalName: 'alice@contoso.skybridge.test', displayName: 'Alice' } },
+          { op: 'upsert' as const, type: 'user' as const, immutableId: bob, attributes: { userPrincipalName: 'alice@contoso.skybridge.test', displayName: 'Bob (same UPN)' } },
+          { op: 'upsert' as const, type: 'user' as const, immutableId: guid(), attributes: { userPrincipalName: 'not-a-upn' } },
+          { op: 'upsert' as const, type: 'user' as const, immutableId: guid(), attributes: { userPrincipalName: 'x@contoso.skybridge.test', displayName: 'x'.repeat(300) } },
+          { op: 'upsert' as const, type: 'group' as const, immutableId: group, attributes: { displayName: 'Sales', securityEnabled: true }, members: { add: [alice] } },
+        ],
+      };
+      const idem = key();
+      const first = await agent.sendBatch(idem, batch);
+      assert.equal(first.replayed, false);
+      assert.deepEqual(first.results.map((r) => r.status), ['created', 'error', 'error', 'error', 'created']);
+      assert.equal(first.results[1]!.error!.category, 'duplicate_attribute');
+      assert.match(first.results[1]!.error!.message, /alice@contoso\.skybridge\.test/);
+      assert.equal(first.results[2]!.error!.category, 'data_validation');
+      assert.equal(first.results[2]!.error!.attribute, 'userPrincipalName');
+      assert.equal(first.results[3]!.error!.attribute, 'displayName');
+      const before = await t.call('GET', '/api/v1/tenant', { token: admin });
+      const replay = await agent.sendBatch(idem, batch);
+      assert.equal(replay.replayed, true);
+      assert.deepEqual(replay.results, first.results);
+      const afterReplay = await t.call('GET', '/api/v1/tenant', { token: admin });
+      assert.equal(afterReplay.body.objectCount, before.body.objectCount);
+      const users = await t.call('GET', '/api/v1/users?limit=1000', { token: admin });
+      assert.equal(users.body.items.filter((u: { onPremisesImmutableId: string }) => u.onPremisesImmutableId === alice).length, 1);
+      // the same key with other content is refused
+      await assert.rejects(agent.sendBatch(idem, { ...batch, operations: batch.operations.slice(0, 1) }), (err: CloudApiError) => err.code === 'idempotency_key_reused' && err.status === 422);
+      // sending the same objects again under a new key reports them unchanged
+      const again = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [batch.operations[0]!, batch.operations[4]!] });
+      assert.deepEqual(again.results.map((r) => r.status), ['unchanged', 'unchanged']);
+    });
+
+    test('the object quota is enforced per object with the quota category', async () => {
+      const lease = await agent.acquireLease(60);
+      const { rows } = await t.cloud.context.store.query<{ object_count: number }>('SELECT object_count FROM tenants WHERE id = $1', [tenant.tenantId]);
+      await t.cloud.context.store.query(`UPDATE tenants SET quotas = jsonb_build_object('maxObjects', $2::int) WHERE id = $1`, [tenant.tenantId, rows[0]!.object_count + 1]);
+      try {
+        const res = await agent.sendBatch(key(), {
+          epoch: lease.epoch,
+          operations: [1, 2].map((n) => ({ op: 'upsert' as const, type: 'contact' as const, immutableId: guid(), attributes: { displayName: `Contact ${n}`, mail: `c${n}@fabrikam.example` } })),
+        });
+        assert.deepEqual(res.results.map((r) => r.status), ['created', 'error']);
+        assert.equal(res.results[1]!.error!.category, 'quota');
+      } finally {
+        await t.cloud.context.store.query(`UPDATE tenants SET quotas = '{}'::jsonb WHERE id = $1`, [tenant.tenantId]);
+      }
+    });
+
+    test('the change feed returns the synced objects and memberships, tombstones included, from a cursor', async () => {
+      const lease = await agent.acquireLease(60);
+      const start = await drain(agent);
+      const u1 = guid();
+      const u2 = guid();
+      const g = guid();
+      await agent.sendBatch(key(), {
+        epoch: lease.epoch,
+        operations: [
+          { op: 'upsert', type: 'user', immutableId: u1, attributes: { userPrincipalName: 'feed1@contoso.skybridge.test' } },
+          { op: 'upsert', type: 'user', immutableId: u2, attributes: { userPrincipalName: 'feed2@contoso.skybridge.test' } },
+          { op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Feed' }, members: { add: [u1, u2] } },
+        ],
+      });
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'delete', type: 'user', immutableId: u2 }] });
+      const changes = await drain(agent, start.cursor, 2);
+      const objects = changes.items.filter((c) => c.kind === 'object');
+      assert.deepEqual(objects.map((o) => [o.immutableId, o.deleted]), [[u1, false], [g, false], [u2, true]]);
+      const links = changes.items.filter((c) => c.kind === 'membership');
+      assert.deepEqual(links.map((l) => [l.memberImmutableId, l.removed]), [[u1, false], [u2, true]]);
+      const seqs = changes.items.map((c) => Number(c.seq));
+      assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      // nothing new: the cursor stays where it is
+      const none = await agent.changes(changes.cursor);
+      assert.deepEqual(none.changes, []);
+      assert.equal(none.cursor, changes.cursor);
+      // a restored object comes back with its id
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'user', immutableId: u2, attributes: { userPrincipalName: 'feed2@contoso.skybridge.test' } }] });
+      const restored = await agent.changes(changes.cursor);
+      assert.equal(restored.changes.length, 1);
+      assert.equal(restored.changes[0]!.kind === 'object' && restored.changes[0]!.deleted, false);
+    });
+
+    test('lease: one active syncer; a takeover raises the epoch and the stale epoch is refused', async () => {
+      const standby = await registerTestAgent(t, tenant, admin, 'dc-sync-02');
+      const lease = await agent.acquireLease(60);
+      await assert.rejects(standby.acquireLease(60), (err: CloudApiError) => err.code === 'lease_held' && err.problem.holderAgentId === agent.credentials.agentId);
+      const renewed = await agent.acquireLease(60);
+      assert.equal(renewed.epoch, lease.epoch, 'renewal keeps the epoch');
+      // the lease expires (the active agent stopped renewing): simulate the passing of its TTL
+      await t.cloud.context.store.query(`UPDATE sync_leases SET expires_at = now() - interval '1 second' WHERE tenant_id = $1`, [tenant.tenantId]);
+      const taken = await standby.acquireLease(60);
+      assert.equal(taken.epoch, lease.epoch + 1);
+      assert.equal(taken.holderAgentId, standby.credentials.agentId);
+      const op = { op: 'upsert' as const, type: 'user' as const, immutableId: guid(), attributes: { userPrincipalName: 'late@contoso.skybridge.test' } };
+      await assert.rejects(agent.sendBatch(key(), { epoch: lease.epoch, operations: [op] }), (err: CloudApiError) => err.code === 'stale_epoch' && err.status === 409);
+      const users = await t.call('GET', '/api/v1/users?limit=1000', { token: admin });
+      assert.ok(!users.body.items.some((u: { userPrincipalName: string }) => u.userPrincipalName === 'late@contoso.skybridge.test'), 'a refused batch writes nothing');
+      const ok = await standby.sendBatch(key(), { epoch: taken.epoch, operations: [op] });
+      assert.equal(ok.results[0]!.status, 'created');
+      // a clean release hands over at once
+      await standby.releaseLease(taken.epoch);
+      const back = await agent.acquireLease(60);
+      assert.equal(back.epoch, taken.epoch + 1);
+    });
+
+    test('heartbeat is reported in the agent list; the channel carries a ping end to end', async () => {
+      await agent.heartbeat({ version: '0.1.0', role: 'active', lastCycle: { kind: 'delta', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), adds: 3, updates: 1, deletes: 0, errors: 2 }, errorCounts: { duplicate_attribute: 2 } });
+      let pings = 0;
+      const ws = await agent.openChannel({ onRequest: async (req) => { pings++; return { pong: req.kind }; } }, '0.1.0');
+      try {
+        const one = await t.call('GET', `/api/v1/agents/${agent.credentials.agentId}`, { token: admin });
+        assert.equal(one.body.health.role, 'active');
+        assert.equal(one.body.health.errorCounts.duplicate_attribute, 2);
+        assert.equal(one.body.channel.connected, true);
+        const ping = await t.call('POST', `/api/v1/agents/${agent.credentials.agentId}/ping`, { token: admin });
+        assert.equal(ping.status, 200, JSON.stringify(ping.body));
+        assert.deepEqual(ping.body.payload, { pong: 'ping' });
+        assert.equal(pings, 1);
+      } finally {
+        ws.close();
+      }
+    });
+
+    test('the channel refuses a connection without a valid agent token', async () => {
+      const withToken = (token: string) => {
+        const client = new CloudClient({ ...agent.credentials });
+        Object.defineProperty(client, 'accessToken', { value: async () => token });
+        return client;
+      };
+      // an API client (not an agent) cannot open the channel, nor can a caller without a valid token
+      await assert.rejects(withToken(admin).openChannel({ onRequest: async () => null }, '0'), (err: CloudApiError) => err.status === 403);
+      await assert.rejects(withToken('not-a-token').openChannel({ onRequest: async () => null }, '0'), (err: CloudApiError) => err.status === 401);
+    });
+
+    test('removing an agent revokes its credentials at once', async () => {
+      const doomed = await registerTestAgent(t, tenant, admin, 'old-host');
+      const token = await doomed.accessToken();
+      assert.equal((await t.call('DELETE', `/api/v1/agents/${doomed.credentials.agentId}`, { token: admin })).status, 204);
+      const res = await t.call('POST', '/agents/v1/heartbeat', { token, body: { version: '0.1.0', role: 'standby' } });
+      assert.equal(res.status, 401);
+      await assert.rejects(doomed.requestToken(), (err: CloudApiError) => err.code === 'invalid_client');
+    });
+  });
+}
+
+type Change = Awaited<ReturnType<CloudClient['changes']>>['changes'][number];
+async function drain(agent: CloudClient, cursor?: string, limit?: number): Promise<{ items: Change[]; cursor: string }> {
+  const items: Change[] = [];
+  for (let page = 0; page < 10_000; page++) {
+    const res = await agent.changes(cursor, limit);
+    items.push(...res.changes);
+    cursor = res.cursor;
+    if (!res.hasMore) return { items, cursor };
+  }
+  throw new Error('change feed did not end');
+}
