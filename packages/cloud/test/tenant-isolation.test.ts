@@ -1,0 +1,188 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { routes, type CreatedTenant } from '@skybridge/cloud';
+import { registerAgent, type CloudClient } from '@skybridge/connect';
+import { storeKinds } from './helpers/stores.ts';
+import { startTestCloud, type TestCloud } from './helpers/cloud.ts';
+import { registerTestAgent } from './helpers/agent.ts';
+
+const guid = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64');
+
+/**
+ * Tenant isolation, route by route: tenant B's credentials, aimed at tenant
+ * A's objects, get 404 (or act on B's own data only). Every route of the
+ * registry must have a case here; a new route without one fails the first test.
+ */
+interface World {
+  t: TestCloud;
+  a: CreatedTenant;
+  b: CreatedTenant;
+  adminA: string;
+  adminB: string;
+  agentA: CloudClient;
+  agentB: CloudClient;
+  ids: { user: string; group: string; contact: string; syncedUser: string; syncedImmutableId: string };
+}
+type Case = (w: World) => Promise<void>;
+
+const notFound = async (w: World, method: string, path: string, body?: unknown) => {
+  const res = await w.t.call(method, path, { token: w.adminB, ...(body === undefined ? {} : { body }) });
+  assert.equal(res.status, 404, `${method} ${path} as tenant B: expected 404, got ${res.status} ${JSON.stringify(res.body)}`);
+  assert.equal(res.body.code, 'not_found');
+};
+const stillThere = async (w: World, path: string) => {
+  const res = await w.t.call('GET', path, { token: w.adminA });
+  assert.equal(res.status, 200, `tenant A's ${path} must be intact`);
+};
+const listIds = async (w: World, token: string, path: string) => ((await w.t.call('GET', `${path}?limit=1000`, { token })).body.items as { id: string }[]).map((i) => i.id);
+
+const objectCases = (collection: 'users' | 'groups' | 'contacts', idOf: (w: World) => string, newBody: (w: World) => unknown): Record<string, Case> => ({
+  [`GET /api/v1/${collection}`]: async (w) => {
+    const ids = await listIds(w, w.adminB, `/api/v1/${collection}`);
+    assert.ok(!ids.includes(idOf(w)));
+  },
+  [`POST /api/v1/${collection}`]: async (w) => {
+    const res = await w.t.call('POST', `/api/v1/${collection}`, { token: w.adminB, body: newBody(w) });
+    if (collection === 'users') {
+      // a UPN in tenant A's domain is refused: the domain is not B's
+      assert.equal(res.status, 400);
+      assert.match(res.body.detail, /not a verified domain of this tenant/);
+    } else {
+      assert.equal(res.status, 201);
+      assert.equal((await w.t.call('GET', `/api/v1/${collection}/${res.body.id}`, { token: w.adminA })).status, 404);
+    }
+  },
+  [`GET /api/v1/${collection}/:id`]: (w) => notFound(w, 'GET', `/api/v1/${collection}/${idOf(w)}`),
+  [`PATCH /api/v1/${collection}/:id`]: async (w) => {
+    await notFound(w, 'PATCH', `/api/v1/${collection}/${idOf(w)}`, { displayName: 'hijacked' });
+    const res = await w.t.call('GET', `/api/v1/${collection}/${idOf(w)}`, { token: w.adminA });
+    assert.notEqual(res.body.displayName, 'hijacked');
+  },
+  [`DELETE /api/v1/${collection}/:id`]: async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/${collection}/${idOf(w)}`);
+    await stillThere(w, `/api/v1/${collection}/${idOf(w)}`);
+  },
+});
+
+const cases: Record<string, Case> = {
+  'GET /api/v1/tenant': async (w) => {
+    const res = await w.t.call('GET', '/api/v1/tenant', { token: w.adminB });
+    assert.equal(res.body.id, w.b.tenantId);
+    assert.ok(!JSON.stringify(res.body).includes(w.a.initialDomain));
+  },
+  ...objectCases('users', (w) => w.ids.user, (w) => ({ userPrincipalName: `mallory@${w.a.initialDomain}` })),
+  ...objectCases('groups', (w) => w.ids.group, () => ({ displayName: 'B group' })),
+  ...objectCases('contacts', (w) => w.ids.contact, () => ({ displayName: 'B contact', mail: 'b@example.org' })),
+  'GET /api/v1/groups/:id/members': (w) => notFound(w, 'GET', `/api/v1/groups/${w.ids.group}/members`),
+  'POST /api/v1/groups/:id/members': async (w) => {
+    await notFound(w, 'POST', `/api/v1/groups/${w.ids.group}/members`, { memberId: w.ids.user });
+    // nor can B add A's user to a group of its own
+    const own = await w.t.call('POST', '/api/v1/groups', { token: w.adminB, body: { displayName: 'B own' } });
+    await notFound(w, 'POST', `/api/v1/groups/${own.body.id}/members`, { memberId: w.ids.user });
+  },
+  'DELETE /api/v1/groups/:id/members/:memberId': async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/groups/${w.ids.group}/members/${w.ids.user}`);
+    const members = await listIds(w, w.adminA, `/api/v1/groups/${w.ids.group}/members`);
+    assert.deepEqual(members, [w.ids.user]);
+  },
+  'POST /api/v1/agents/registration-tokens': async (w) => {
+    const res = await w.t.call('POST', '/api/v1/agents/registration-tokens', { token: w.adminB });
+    const creds = await registerAgent({ cloudUrl: w.t.url, registrationToken: res.body.registrationToken, hostname: 'b-host', version: '0', trust: w.t.trust });
+    assert.equal(creds.tenantId, w.b.tenantId);
+  },
+  'GET /api/v1/agents': async (w) => {
+    assert.ok(!(await listIds(w, w.adminB, '/api/v1/agents')).includes(w.agentA.credentials.agentId));
+  },
+  'GET /api/v1/agents/:id': (w) => notFound(w, 'GET', `/api/v1/agents/${w.agentA.credentials.agentId}`),
+  'DELETE /api/v1/agents/:id': async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/agents/${w.agentA.credentials.agentId}`);
+    await stillThere(w, `/api/v1/agents/${w.agentA.credentials.agentId}`);
+  },
+  'POST /api/v1/agents/:id/ping': (w) => notFound(w, 'POST', `/api/v1/agents/${w.agentA.credentials.agentId}/ping`),
+  'POST /agents/v1/register': async (w) => {
+    // a spent token of tenant A registers nothing, whoever presents it
+    const res = await w.t.call('POST', '/api/v1/agents/registration-tokens', { token: w.adminA });
+    await registerAgent({ cloudUrl: w.t.url, registrationToken: res.body.registrationToken, hostname: 'a2', version: '0', trust: w.t.trust });
+    await assert.rejects(registerAgent({ cloudUrl: w.t.url, registrationToken: res.body.registrationToken, hostname: 'b2', version: '0', trust: w.t.trust }));
+  },
+  'POST /agents/v1/heartbeat': async (w) => {
+    await w.agentB.heartbeat({ version: '9.9.9', role: 'standby' });
+    const a = await w.t.call('GET', `/api/v1/agents/${w.agentA.credentials.agentId}`, { token: w.adminA });
+    assert.notEqual(a.body.version, '9.9.9');
+  },
+  'POST /sync/v1/batches': async (w) => {
+    const lease = await w.agentB.acquireLease(60);
+    const res = await w.agentB.sendBatch(`iso-${randomUUID()}`, {
+      epoch: lease.epoch,
+      operations: [
+        { op: 'delete', type: 'user', immutableId: w.ids.syncedImmutableId },
+        { op: 'upsert', type: 'user', immutableId: w.ids.syncedImmutableId, attributes: { userPrincipalName: `same-anchor@${w.b.initialDomain}` } },
+      ],
+    });
+    assert.equal(res.results[0]!.status, 'unchanged', 'A\'s object is invisible to B\'s delete');
+    assert.equal(res.results[1]!.status, 'created');
+    assert.notEqual(res.results[1]!.objectId, w.ids.syncedUser);
+    await stillThere(w, `/api/v1/users/${w.ids.syncedUser}`);
+  },
+  'GET /sync/v1/changes': async (w) => {
+    const feed = await w.agentB.changes(undefined, 5000);
+    assert.ok(!JSON.stringify(feed).includes(w.ids.syncedUser));
+  },
+  'POST /sync/v1/lease': async (w) => {
+    const a = await w.agentA.acquireLease(60);
+    const b = await w.agentB.acquireLease(60);
+    assert.equal(b.holderAgentId, w.agentB.credentials.agentId, 'tenants have independent leases');
+    assert.equal((await w.agentA.acquireLease(60)).epoch, a.epoch);
+  },
+  'DELETE /sync/v1/lease': async (w) => {
+    const a = await w.agentA.acquireLease(60);
+    const res = await w.t.call('DELETE', `/sync/v1/lease?epoch=${a.epoch}`, { token: await w.agentB.accessToken() });
+    // B can only ever release its own tenant's lease (204 when B holds one with that epoch, 409 otherwise)
+    assert.ok([204, 409].includes(res.status), JSON.stringify(res.body));
+    const { rows } = await w.t.cloud.context.store.query<{ live: boolean }>('SELECT expires_at > now() AS live FROM sync_leases WHERE tenant_id = $1', [w.a.tenantId]);
+    assert.equal(rows[0]!.live, true, 'A keeps its lease');
+    assert.equal((await w.agentA.acquireLease(60)).epoch, a.epoch);
+  },
+  'POST /operator/v1/tenants': async (w) => {
+    const res = await w.t.call('POST', '/operator/v1/tenants', { token: w.adminB, body: { name: 'takeover' } });
+    assert.equal(res.status, 401);
+  },
+};
+
+for (const kind of storeKinds) {
+  describe(`tenant isolation (${kind})`, () => {
+    let w: World;
+
+    before(async () => {
+      const t = await startTestCloud(kind);
+      const a = await t.createTenant('alpha');
+      const b = await t.createTenant('bravo');
+      const adminA = await t.token(a);
+      const adminB = await t.token(b);
+      const agentA = await registerTestAgent(t, a, adminA);
+      const agentB = await registerTestAgent(t, b, adminB);
+      const make = async (path: string, body: unknown) => (await t.call('POST', path, { token: adminA, body })).body.id as string;
+      const user = await make('/api/v1/users', { userPrincipalName: `carol@${a.initialDomain}`, displayName: 'Carol' });
+      const group = await make('/api/v1/groups', { displayName: 'Alpha team' });
+      const contact = await make('/api/v1/contacts', { displayName: 'Vendor', mail: 'vendor@example.org' });
+      await t.call('POST', `/api/v1/groups/${group}/members`, { token: adminA, body: { memberId: user } });
+      const syncedImmutableId = guid();
+      const lease = await agentA.acquireLease(60);
+      const res = await agentA.sendBatch(`seed-${randomUUID()}`, { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'user', immutableId: syncedImmutableId, attributes: { userPrincipalName: `synced@${a.initialDomain}` } }] });
+      w = { t, a, b, adminA, adminB, agentA, agentB, ids: { user, group, contact, syncedUser: res.results[0]!.objectId!, syncedImmutableId } };
+    });
+    after(() => w?.t.close());
+
+    test('every registered route has an isolation case', () => {
+      const keys = routes.map((r) => `${r.method} ${r.path}`);
+      const missing = keys.filter((k) => !(k in cases));
+      assert.deepEqual(missing, [], `routes without a tenant-isolation case: ${missing.join(', ')}`);
+      assert.deepEqual(Object.keys(cases).filter((k) => !keys.includes(k)), [], 'cases for routes that no longer exist');
+    });
+
+    for (const [route, run] of Object.entries(cases)) {
+      test(route, () => run(w));
+    }
+  });
+}
