@@ -16,7 +16,7 @@ export async function openPgliteStore(dataDir: string | undefined): Promise<Stor
 
   const exec = async <R>(q: Queryable | PGlite, text: string, params?: readonly SqlValue[]): Promise<QueryResult<R>> => {
     const res = await (q as PGlite).query<R>(text, params as unknown[] | undefined);
-    return { rows: res.rows, rowCount: res.affectedRows ?? res.rows.length };
+    return { rows: res.rows, rowCount: res.rows.length > 0 ? res.rows.length : (res.affectedRows ?? 0) };
   };
 
   return {

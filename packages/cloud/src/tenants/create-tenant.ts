@@ -40,7 +40,9 @@ export interface CreatedTenant {
  * hashes are kept.
  */
 export async function createTenant(store: Store, options: { name: string; publicUrl: string; initialDomainSuffix: string }): Promise<CreatedTenant> {
-  const name = tenantName.parse(options.name);
+  const parsed = tenantName.safeParse(options.name);
+  if (!parsed.success) throw new SkybridgeError('invalid_request', `the tenant name "${options.name}" ${parsed.error.issues[0]!.message}`);
+  const name = parsed.data;
   const initialDomain = `${name}.${options.initialDomainSuffix}`;
   const tenantId = randomUUID();
   const adminId = randomUUID();

@@ -1,0 +1,70 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '@skybridge/cloud';
+import { loadMigrations, migrate } from '../src/store/migrate.ts';
+import { freshStore, storeKinds } from './helpers/stores.ts';
+
+for (const kind of storeKinds) {
+  describe(`store (${kind})`, () => {
+    test('migrations apply once, in order, and a second start applies nothing', async () => {
+      const s = await freshStore(kind);
+      try {
+        const store = await openStore({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+        const { rows } = await store.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+        assert.deepEqual(rows.map((r) => r.version), loadMigrations().map((m) => m.version));
+        assert.deepEqual((await migrate(store)).applied, []);
+        await store.close();
+        const reopened = await openStore({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+        const tables = await reopened.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'directory_objects'`);
+        assert.equal(tables.rows[0]!.n, 1, 'the data outlives the process');
+        await reopened.close();
+      } finally {
+        await s.dispose();
+      }
+    });
+
+    test('a database newer than this build is refused', async () => {
+      const s = await freshStore(kind);
+      try {
+        const store = await openStore({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+        await store.query(`INSERT INTO schema_migrations (version, name) VALUES (999, '999_future')`);
+        await store.close();
+        await assert.rejects(openStore({ dataDir: s.dataDir, databaseUrl: s.databaseUrl }), /newer than this build/);
+      } finally {
+        await s.dispose();
+      }
+    });
+
+    test('a transaction lands whole or not at all', async () => {
+      const s = await freshStore(kind);
+      const store = await openStore({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+      try {
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.query(`INSERT INTO deployment_settings (name, value) VALUES ('a', '1')`);
+            await tx.query(`INSERT INTO deployment_settings (name, value) VALUES ('a', '2')`); // duplicate key
+          }),
+        );
+        const { rowCount } = await store.query(`SELECT 1 FROM deployment_settings WHERE name = 'a'`);
+        assert.equal(rowCount, 0);
+        // concurrent statements outside the transaction are not swallowed by it (PGlite serializes them)
+        await Promise.all([
+          store.transaction(async (tx) => {
+            await tx.query(`INSERT INTO deployment_settings (name, value) VALUES ('b', '1')`);
+            throw new Error('roll back');
+          }).catch(() => undefined),
+          store.query(`INSERT INTO deployment_settings (name, value) VALUES ('c', '1')`),
+        ]);
+        const names = await store.query<{ name: string }>('SELECT name FROM deployment_settings ORDER BY name');
+        assert.deepEqual(names.rows.map((r) => r.name), ['c']);
+      } finally {
+        await store.close();
+        await s.dispose();
+      }
+    });
+  });
+}
+
+test('the PostgreSQL store explains an unreachable server', async () => {
+  await assert.rejects(openStore({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none' }), /cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/none/);
+});
