@@ -28,8 +28,11 @@ export async function readJson(req: Request, limitBytes: number): Promise<unknow
     throw new SkybridgeError('unsupported_media_type', `send the body as JSON with Content-Type: application/json (got ${type ? `"${type}"` : 'none'})`);
   }
   const declared = Number(req.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes);
   const reader = req.body?.getReader();
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    await discard(reader, limitBytes);
+    throw tooLarge(limitBytes);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (reader) {
@@ -38,7 +41,7 @@ export async function readJson(req: Request, limitBytes: number): Promise<unknow
       if (done) break;
       size += value.byteLength;
       if (size > limitBytes) {
-        await reader.cancel().catch(() => undefined);
+        await discard(reader, limitBytes);
         throw tooLarge(limitBytes);
       }
       chunks.push(value);
@@ -55,3 +58,22 @@ export async function readJson(req: Request, limitBytes: number): Promise<unknow
 
 const tooLarge = (limit: number) =>
   new SkybridgeError('body_too_large', `the request body exceeds ${limit} bytes: send fewer objects per request`);
+
+/**
+ * Reads and drops the rest of an oversize body (up to 16 times the limit) so
+ * that the client, still sending, receives the 413 instead of a reset
+ * connection; beyond that the connection is cut.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, limitBytes: number): Promise<void> {
+  if (!reader) return;
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+    if (size > 16 * limitBytes) {
+      await reader.cancel().catch(() => undefined);
+      return;
+    }
+  }
+}
