@@ -29,7 +29,7 @@ async function checkUpnDomain(w: TenantWrite, upn: string | null, selfId: string
     });
   }
   const { rows: taken } = await w.tx.query<{ id: string }>(
-    'SELECT id FROM directory_objects WHERE tenant_id = $1 AND lower(upn) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid',
+    'SELECT id FROM directory_objects WHERE tenant_id = $1 AND lower(upn) = lower($2) AND upn IS NOT NULL AND id IS DISTINCT FROM $3::uuid',
     [w.tenantId, upn, selfId],
   );
   if (taken[0]) {

@@ -128,7 +128,7 @@ async function updateRow(w: TenantWrite, id: string, attributes: Record<string, 
 async function checkUpnFree(w: TenantWrite, upn: string, selfId: string | null) {
   const { rows } = await w.tx.query<{ id: string; immutable_id: string | null; source: string }>(
     `SELECT id, immutable_id, source FROM directory_objects
-      WHERE tenant_id = $1 AND lower(upn) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3::uuid`,
+      WHERE tenant_id = $1 AND lower(upn) = lower($2) AND upn IS NOT NULL AND id IS DISTINCT FROM $3::uuid`,
     [w.tenantId, upn, selfId],
   );
   const other = rows[0];
@@ -152,7 +152,7 @@ async function remove(w: TenantWrite, op: Extract<SyncOperation, { op: 'delete' 
   }
   await removeAllLinks(w, existing.id);
   await w.tx.query(
-    `UPDATE directory_objects SET deleted_at = now(), change_seq = $2, version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1`,
+    `UPDATE directory_objects SET deleted_at = now(), upn = NULL, change_seq = $2, version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1`,
     [existing.id, w.nextSeq()],
   );
   w.adjustObjectCount(-1);

@@ -52,7 +52,8 @@ CREATE TABLE directory_objects (
   deleted_at       timestamptz
 );
 CREATE UNIQUE INDEX directory_objects_immutable_id ON directory_objects (tenant_id, immutable_id) WHERE immutable_id IS NOT NULL;
-CREATE UNIQUE INDEX directory_objects_upn ON directory_objects (tenant_id, lower(upn)) WHERE upn IS NOT NULL AND deleted_at IS NULL;
+-- a deleted object gives its UPN up (upn is set to NULL; its attributes keep it for restoration)
+CREATE UNIQUE INDEX directory_objects_upn ON directory_objects (tenant_id, lower(upn)) WHERE upn IS NOT NULL;
 CREATE INDEX directory_objects_change_seq ON directory_objects (tenant_id, change_seq);
 CREATE INDEX directory_objects_list ON directory_objects (tenant_id, object_type, id) WHERE deleted_at IS NULL;
 
