@@ -126,6 +126,25 @@ for (const kind of storeKinds) {
       assert.deepEqual(again.results.map((r) => r.status), ['unchanged', 'unchanged']);
     });
 
+    test('operations of one batch see the effects of the operations before them', async () => {
+      const lease = await agent.acquireLease(60);
+      const x = guid();
+      const y = guid();
+      const res = await agent.sendBatch(key(), {
+        epoch: lease.epoch,
+        operations: [
+          { op: 'upsert', type: 'user', immutableId: x, attributes: { userPrincipalName: 'swap-a@contoso.skybridge.test' } },
+          { op: 'upsert', type: 'user', immutableId: y, attributes: { userPrincipalName: 'swap-a@contoso.skybridge.test' } },
+          { op: 'upsert', type: 'user', immutableId: x, attributes: { userPrincipalName: 'swap-b@contoso.skybridge.test' } },
+          { op: 'upsert', type: 'user', immutableId: y, attributes: { userPrincipalName: 'swap-a@contoso.skybridge.test' } },
+          { op: 'delete', type: 'user', immutableId: x },
+          { op: 'upsert', type: 'group', immutableId: x, attributes: { displayName: 'not a user' } },
+          { op: 'upsert', type: 'user', immutableId: guid(), attributes: { userPrincipalName: 'swap-b@contoso.skybridge.test' } },
+        ],
+      });
+      assert.deepEqual(res.results.map((r) => r.error?.code ?? r.status), ['created', 'duplicate_user_principal_name', 'updated', 'created', 'deleted', 'type_mismatch', 'created']);
+    });
+
     test('the object quota is enforced per object with the quota category', async () => {
       const lease = await agent.acquireLease(60);
       const { rows } = await t.cloud.context.store.query<{ object_count: number }>('SELECT object_count FROM tenants WHERE id = $1', [tenant.tenantId]);

@@ -15,15 +15,55 @@ class ObjectFailure extends Error {
   }
 }
 
+type UpnOwner = { id: string; immutable_id: string | null; source: string };
+
+/**
+ * What a batch looks up for every object, read for the whole batch in two
+ * queries instead of two per object. An entry is dropped when an operation
+ * of the batch changes it, so a later operation on the same object reads it
+ * again.
+ */
+export class BatchLookups {
+  readonly objects = new Map<string, ObjectRow | null>();
+  readonly upnOwners = new Map<string, UpnOwner | null>();
+
+  static async load(w: TenantWrite, ops: readonly SyncOperation[]): Promise<BatchLookups> {
+    const lookups = new BatchLookups();
+    const ids = [...new Set(ops.map((o) => o.immutableId))];
+    const { rows } = await w.tx.query<ObjectRow>(
+      `SELECT ${objectColumns} FROM directory_objects WHERE tenant_id = $1 AND immutable_id = ANY($2::text[]) ORDER BY id FOR UPDATE`,
+      [w.tenantId, ids],
+    );
+    for (const id of ids) lookups.objects.set(id, null);
+    for (const r of rows) lookups.objects.set(r.immutable_id!, r);
+    const upns = [...new Set(ops.flatMap((o) => (o.op === 'upsert' && o.type === 'user' && typeof o.attributes.userPrincipalName === 'string' ? [o.attributes.userPrincipalName.toLowerCase()] : [])))];
+    if (upns.length > 0) {
+      const owners = await w.tx.query<UpnOwner & { key: string }>(
+        `SELECT lower(upn) AS key, id, immutable_id, source FROM directory_objects
+          WHERE tenant_id = $1 AND lower(upn) = ANY($2::text[]) AND upn IS NOT NULL`,
+        [w.tenantId, upns],
+      );
+      for (const u of upns) lookups.upnOwners.set(u, null);
+      for (const o of owners.rows) lookups.upnOwners.set(o.key, { id: o.id, immutable_id: o.immutable_id, source: o.source });
+    }
+    return lookups;
+  }
+
+  forget(immutableId: string, ...upns: (string | null | undefined)[]): void {
+    this.objects.delete(immutableId);
+    for (const u of upns) if (u) this.upnOwners.delete(u.toLowerCase());
+  }
+}
+
 /**
  * Applies one operation of a sync batch inside the batch's transaction. Each
  * operation runs under its own savepoint: a bad object is rolled back and
  * reported in its result, and never fails the objects around it.
  */
-export async function applyOperation(w: TenantWrite, op: SyncOperation): Promise<Outcome> {
+export async function applyOperation(w: TenantWrite, op: SyncOperation, lookups: BatchLookups = new BatchLookups()): Promise<Outcome> {
   await w.tx.query('SAVEPOINT op');
   try {
-    const outcome = op.op === 'upsert' ? await upsert(w, op) : await remove(w, op);
+    const outcome = op.op === 'upsert' ? await upsert(w, op, lookups) : await remove(w, op, lookups);
     await w.tx.query('RELEASE SAVEPOINT op');
     return outcome;
   } catch (err) {
@@ -37,7 +77,9 @@ export async function applyOperation(w: TenantWrite, op: SyncOperation): Promise
   }
 }
 
-async function findByImmutableId(w: TenantWrite, immutableId: string): Promise<ObjectRow | undefined> {
+async function findByImmutableId(w: TenantWrite, immutableId: string, lookups: BatchLookups): Promise<ObjectRow | undefined> {
+  const known = lookups.objects.get(immutableId);
+  if (known !== undefined) return known ?? undefined;
   const { rows } = await w.tx.query<ObjectRow>(
     `SELECT ${objectColumns} FROM directory_objects WHERE tenant_id = $1 AND immutable_id = $2 FOR UPDATE`,
     [w.tenantId, immutableId],
@@ -45,7 +87,7 @@ async function findByImmutableId(w: TenantWrite, immutableId: string): Promise<O
   return rows[0];
 }
 
-async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' }>): Promise<Outcome> {
+async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' }>, lookups: BatchLookups): Promise<Outcome> {
   const checked = validateObject(op.type, op.attributes, w.quotas);
   if (!checked.ok) throw new ObjectFailure(checked.error);
   const attributes = checked.attributes;
@@ -53,11 +95,13 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
   if (op.members && op.type !== 'group') {
     throw new ObjectFailure({ category: 'data_validation', code: 'members_on_non_group', message: `a ${op.type} has no members: send members only with groups` });
   }
-  const existing = await findByImmutableId(w, op.immutableId);
+  const existing = await findByImmutableId(w, op.immutableId, lookups);
   if (existing && existing.object_type !== op.type) {
     throw new ObjectFailure({ category: 'data_validation', code: 'type_mismatch', message: `the immutable id ${op.immutableId} already belongs to a ${existing.object_type}, not a ${op.type}: an object's type never changes; check the source anchor` });
   }
-  if (cols.upn) await checkUpnFree(w, cols.upn, existing?.id ?? null);
+  if (cols.upn) await checkUpnFree(w, cols.upn, existing?.id ?? null, lookups);
+  // from here on this operation changes the object and its UPN: later operations read them again
+  lookups.forget(op.immutableId, existing?.upn, cols.upn);
 
   let objectId: string;
   let status: Outcome['status'];
@@ -125,24 +169,31 @@ async function updateRow(w: TenantWrite, id: string, attributes: Record<string, 
   );
 }
 
-async function checkUpnFree(w: TenantWrite, upn: string, selfId: string | null) {
+async function checkUpnFree(w: TenantWrite, upn: string, selfId: string | null, lookups: BatchLookups) {
+  const known = lookups.upnOwners.get(upn.toLowerCase());
+  if (known !== undefined) {
+    if (known && known.id !== selfId) throw duplicateUpn(upn, known);
+    return;
+  }
   const { rows } = await w.tx.query<{ id: string; immutable_id: string | null; source: string }>(
     `SELECT id, immutable_id, source FROM directory_objects
       WHERE tenant_id = $1 AND lower(upn) = lower($2) AND upn IS NOT NULL AND id IS DISTINCT FROM $3::uuid`,
     [w.tenantId, upn, selfId],
   );
-  const other = rows[0];
-  if (other) {
-    const who = other.immutable_id ? `the synced object with immutable id ${other.immutable_id}` : `the cloud object ${other.id}`;
-    throw new ObjectFailure({
-      category: 'duplicate_attribute', code: 'duplicate_user_principal_name', attribute: 'userPrincipalName',
-      message: `userPrincipalName ${upn} is already used by ${who}: give one of them another UPN on-premises`,
-    });
-  }
+  if (rows[0]) throw duplicateUpn(upn, rows[0]);
 }
 
-async function remove(w: TenantWrite, op: Extract<SyncOperation, { op: 'delete' }>): Promise<Outcome> {
-  const existing = await findByImmutableId(w, op.immutableId);
+function duplicateUpn(upn: string, other: UpnOwner): ObjectFailure {
+  const who = other.immutable_id ? `the synced object with immutable id ${other.immutable_id}` : `the cloud object ${other.id}`;
+  return new ObjectFailure({
+    category: 'duplicate_attribute', code: 'duplicate_user_principal_name', attribute: 'userPrincipalName',
+    message: `userPrincipalName ${upn} is already used by ${who}: give one of them another UPN on-premises`,
+  });
+}
+
+async function remove(w: TenantWrite, op: Extract<SyncOperation, { op: 'delete' }>, lookups: BatchLookups): Promise<Outcome> {
+  const existing = await findByImmutableId(w, op.immutableId, lookups);
+  lookups.forget(op.immutableId, existing?.upn);
   if (!existing || existing.deleted_at !== null) return { status: 'unchanged', ...(existing ? { objectId: existing.id } : {}) };
   if (existing.object_type !== op.type) {
     throw new ObjectFailure({ category: 'data_validation', code: 'type_mismatch', message: `the immutable id ${op.immutableId} belongs to a ${existing.object_type}, not a ${op.type}` });

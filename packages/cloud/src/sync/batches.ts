@@ -3,7 +3,7 @@ import type { SyncBatchRequest, SyncBatchResponse, SyncObjectResult, Quotas } fr
 import type { Store } from '../store/store.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
-import { applyOperation } from './apply-operation.ts';
+import { applyOperation, BatchLookups } from './apply-operation.ts';
 import { checkFencing } from './lease.ts';
 
 export const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,200}$/;
@@ -34,8 +34,9 @@ export async function applyBatch(
     }
     await checkFencing(tx, input.tenantId, input.agentId, input.request.epoch);
     const results: SyncObjectResult[] = [];
+    const lookups = await BatchLookups.load(w, input.request.operations);
     for (const [index, op] of input.request.operations.entries()) {
-      const outcome = await applyOperation(w, op);
+      const outcome = await applyOperation(w, op, lookups);
       results.push({ index, immutableId: op.immutableId, ...outcome });
     }
     await w.finish();
