@@ -1,23 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '@skybridge/protocol';
-import type { Store } from '../store/store.ts';
+import type { Queryable, Store } from '../store/store.ts';
 import { hashSecret, randomSecret } from '../auth/secrets.ts';
 
 /**
  * Creates a confidential API client of a tenant (client-credentials grant)
  * holding the given roles. The secret is returned once; only its hash is kept.
  */
-export async function createApiClient(store: Store, tenantId: string, displayName: string, roles: readonly Role[]): Promise<{ clientId: string; clientSecret: string }> {
+export function createApiClient(store: Store, tenantId: string, displayName: string, roles: readonly Role[]): Promise<{ clientId: string; clientSecret: string }> {
+  return store.transaction((tx) => insertApiClient(tx, tenantId, displayName, roles));
+}
+
+/** The same, inside a transaction the caller holds (tenant creation). */
+export async function insertApiClient(tx: Queryable, tenantId: string, displayName: string, roles: readonly Role[]): Promise<{ clientId: string; clientSecret: string }> {
   const clientId = `api-${randomUUID()}`;
   const clientSecret = randomSecret('sbs_');
-  await store.transaction(async (tx) => {
-    await tx.query(`INSERT INTO oidc_clients (client_id, tenant_id, kind, display_name, metadata) VALUES ($1, $2, 'api', $3, $4)`, [
-      clientId, tenantId, displayName,
-      { client_id: clientId, client_secret: hashSecret(clientSecret), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' },
-    ]);
-    for (const role of roles) {
-      await tx.query(`INSERT INTO role_assignments (tenant_id, principal_type, principal_id, role) VALUES ($1, 'client', $2, $3)`, [tenantId, clientId, role]);
-    }
-  });
+  await tx.query(`INSERT INTO oidc_clients (client_id, tenant_id, kind, display_name, metadata) VALUES ($1, $2, 'api', $3, $4)`, [
+    clientId, tenantId, displayName,
+    { client_id: clientId, client_secret: hashSecret(clientSecret), grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' },
+  ]);
+  for (const role of roles) {
+    await tx.query(`INSERT INTO role_assignments (tenant_id, principal_type, principal_id, role) VALUES ($1, 'client', $2, $3)`, [tenantId, clientId, role]);
+  }
   return { clientId, clientSecret };
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { paths } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { createSigningKeys } from '../auth/signing-keys.ts';
-import { hashPassword, hashSecret, oneTimePassword, randomSecret } from '../auth/secrets.ts';
+import { hashPassword, oneTimePassword } from '../auth/secrets.ts';
+import { insertApiClient } from './api-clients.ts';
 import { SkybridgeError } from '../http/problem.ts';
 
 /**
@@ -49,11 +50,10 @@ export async function createTenant(store: Store, options: { name: string; public
   const adminUpn = `admin@${initialDomain}`;
   const password = oneTimePassword();
   const passwordHash = await hashPassword(password);
-  const clientId = `api-${randomUUID()}`;
-  const clientSecret = randomSecret('sbs_');
 
+  let apiClient: { clientId: string; clientSecret: string };
   try {
-    await store.transaction(async (tx) => {
+    apiClient = await store.transaction(async (tx) => {
       await tx.query('INSERT INTO tenants (id, name, initial_domain, change_seq, object_count) VALUES ($1, $2, $3, 1, 1)', [tenantId, name, initialDomain]);
       await tx.query('INSERT INTO domains (tenant_id, name, is_initial, is_default, verified) VALUES ($1, $2, true, true, true)', [tenantId, initialDomain]);
       await createSigningKeys(tx, tenantId);
@@ -63,18 +63,7 @@ export async function createTenant(store: Store, options: { name: string; public
         [adminId, tenantId, 'Administrator', adminUpn, { userPrincipalName: adminUpn, displayName: 'Administrator', accountEnabled: true }, passwordHash],
       );
       await tx.query(`INSERT INTO role_assignments (tenant_id, principal_type, principal_id, role) VALUES ($1, 'user', $2, 'GlobalAdministrator')`, [tenantId, adminId]);
-      await tx.query(
-        `INSERT INTO oidc_clients (client_id, tenant_id, kind, display_name, metadata) VALUES ($1, $2, 'api', $3, $4)`,
-        [clientId, tenantId, 'Initial API client', {
-          client_id: clientId,
-          client_secret: hashSecret(clientSecret),
-          grant_types: ['client_credentials'],
-          response_types: [],
-          redirect_uris: [],
-          token_endpoint_auth_method: 'client_secret_basic',
-        }],
-      );
-      await tx.query(`INSERT INTO role_assignments (tenant_id, principal_type, principal_id, role) VALUES ($1, 'client', $2, 'GlobalAdministrator')`, [tenantId, clientId]);
+      return insertApiClient(tx, tenantId, 'Initial API client', ['GlobalAdministrator']);
     });
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
@@ -93,6 +82,6 @@ export async function createTenant(store: Store, options: { name: string; public
     tokenEndpoint: `${issuer}/token`,
     apiAudience: `${base}/api`,
     admin: { userPrincipalName: adminUpn, oneTimePassword: password, mustChangePassword: true },
-    apiClient: { clientId, clientSecret, role: 'GlobalAdministrator' },
+    apiClient: { ...apiClient, role: 'GlobalAdministrator' },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { registerResponse } from '@skybridge/protocol';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /**
@@ -6,16 +7,9 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
  * endpoint is, its private key (never sent anywhere) and the cloud's
  * certificate pin. Stored as a file readable only by the agent's account.
  */
-export const agentCredentials = z.strictObject({
+export const agentCredentials = registerResponse.extend({
   version: z.literal(1),
   cloudUrl: z.string().url(),
-  agentId: z.string(),
-  tenantId: z.string(),
-  clientId: z.string(),
-  issuer: z.string(),
-  tokenEndpoint: z.string(),
-  audience: z.string(),
-  cloudCertificatePin: z.string().nullable(),
   privateJwk: z.record(z.string(), z.unknown()),
 });
 export type AgentCredentials = z.infer<typeof agentCredentials>;
