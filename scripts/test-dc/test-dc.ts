@@ -14,7 +14,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile, rename, stat } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readFile, rm, writeFile, rename, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,13 +50,15 @@ export interface TestDc {
   dir: string;
   /** the template it was copied from */
   template: string;
+  /** what the template's seed returned (its manifest), if it was seeded */
+  manifest: unknown;
   stop(): Promise<void>;
 }
 
 export interface TemplateOptions {
   realm?: string;
-  /** seeds the template once, after provisioning, while a DC serves it over LDAP */
-  seed?: { name: string; run(dc: TestDc): Promise<void> };
+  /** seeds the template once, after provisioning, while a DC serves it over LDAP; what run returns is kept as the template's manifest */
+  seed?: { name: string; run(dc: TestDc): Promise<unknown> };
 }
 
 export interface StartOptions extends TemplateOptions {
@@ -91,7 +93,7 @@ export async function startTestDc(options: StartOptions = {}): Promise<TestDc> {
   const realm = options.realm ?? 'CORP.EXAMPLE.COM';
   const template = await ensureTemplate({ realm, ...(options.seed ? { seed: options.seed } : {}) });
   const dir = await mkdtemp(join(tmpdir(), 'skybridge-dc-'));
-  await cp(template, dir, { recursive: true });
+  await copyDc(template, dir);
   const ip = options.ip ?? (await freeLoopbackAddress());
   return launch(dir, ip, realm, template, true);
 }
@@ -109,10 +111,11 @@ export async function ensureTemplate(options: TemplateOptions & { realm: string 
     await rm(work, { recursive: true, force: true });
     if (options.seed) {
       const base = await ensureTemplate({ realm: options.realm });
-      await cp(base, work, { recursive: true });
+      await copyDc(base, work);
       const dc = await launch(work, await freeLoopbackAddress(), options.realm, base, false);
       try {
-        await options.seed.run(dc);
+        const manifest = await options.seed.run(dc);
+        await writeFile(join(work, 'manifest.json'), `${JSON.stringify(manifest ?? null, null, 1)}\n`);
       } finally {
         await dc.stop();
       }
@@ -125,6 +128,9 @@ export async function ensureTemplate(options: TemplateOptions & { realm: string 
   });
   return path;
 }
+
+/** Copies a DC directory, leaving out the sockets a running DC leaves behind. */
+const copyDc = (from: string, to: string) => cp(from, to, { recursive: true, filter: async (src) => !(await lstat(src)).isSocket() });
 
 async function provision(dir: string, realm: string): Promise<void> {
   const { baseDn } = realmParts(realm);
@@ -199,8 +205,9 @@ async function launch(dir: string, ip: string, realm: string, template: string, 
   const account = (name: string, password: string, cn: string): TestDcAccount => ({
     name, password, userPrincipalName: `${name}@${dnsDomain}`, dn: `CN=${cn},CN=Users,${baseDn}`,
   });
+  const manifest: unknown = existsSync(join(dir, 'manifest.json')) ? JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) : undefined;
   return {
-    ip, realm, domain, dnsDomain, baseDn, dir, template,
+    ip, realm, domain, dnsDomain, baseDn, dir, template, manifest,
     hostName: `dc1.${dnsDomain}`,
     ldapsUrl: `ldaps://${ip}:636`,
     ldapUrl: `ldap://${ip}:389`,

@@ -1,0 +1,97 @@
+/**
+ * Searches with raw results, on top of ldapts.
+ *
+ * ldapts's own search() turns entries into plain objects in which an
+ * attribute the server did not send and one it sent without values look the
+ * same, and decodes values it cannot read as UTF-8 silently. DirSync needs the
+ * difference (a cleared attribute arrives with no values) and bad input must
+ * be reported, so these functions send ldapts's SearchRequest themselves and
+ * keep every attribute as the server sent it: its type and its raw values.
+ * They use three internals of ldapts (pinned in package.json): _ensureConnected,
+ * _nextMessageId and _send. test/ad/raw-search.test.ts guards them.
+ */
+import { Client, Control, FilterParser, PagedResultsControl, SearchRequest, StatusCodeParser, type Filter } from 'ldapts';
+
+export interface RawAttribute {
+  /** the attribute description as sent, e.g. member;range=0-999 */
+  type: string;
+  values: Buffer[];
+}
+
+export interface RawEntry {
+  dn: string;
+  /** keyed by the lower-cased attribute description */
+  attributes: Map<string, RawAttribute>;
+}
+
+export interface SearchSpec {
+  base: string;
+  scope: 'base' | 'one' | 'sub';
+  filter: string | Filter;
+  attributes: string[];
+  sizeLimit?: number;
+}
+
+interface ClientInternals {
+  _ensureConnected(): Promise<void>;
+  _nextMessageId(): number;
+  _send(message: SearchRequest): Promise<RawResponse | undefined>;
+}
+interface RawResponse {
+  status: number;
+  errorMessage: string;
+  matchedDN: string;
+  controls?: Control[];
+  searchEntries: { name: string; attributes: { type: string; buffers: Buffer[] }[] }[];
+  searchReferences: { uris: string[] }[];
+}
+
+export const internals = (client: Client): ClientInternals => client as unknown as ClientInternals;
+
+export function toRawEntry(e: { name: string; attributes: { type: string; buffers: Buffer[] }[] }): RawEntry {
+  const attributes = new Map<string, RawAttribute>();
+  for (const a of e.attributes) attributes.set(a.type.toLowerCase(), { type: a.type, values: a.buffers });
+  return { dn: e.name, attributes };
+}
+
+export function searchRequest(spec: SearchSpec, controls: Control[]): SearchRequest {
+  return new SearchRequest({
+    messageId: -1,
+    baseDN: spec.base,
+    scope: spec.scope,
+    filter: typeof spec.filter === 'string' ? FilterParser.parseString(spec.filter) : spec.filter,
+    attributes: spec.attributes,
+    sizeLimit: spec.sizeLimit ?? 0,
+    // No server-side time limit: the client's operation timeout bounds each round trip.
+    timeLimit: 0,
+    controls,
+  });
+}
+
+/** One search round trip. Request controls that the server answers (DirSync) hold the answer afterwards. */
+export async function searchOnce(client: Client, spec: SearchSpec, controls: Control[] = []): Promise<{ entries: RawEntry[]; referrals: string[]; controls: Control[] }> {
+  const c = internals(client);
+  await c._ensureConnected();
+  const request = searchRequest(spec, controls);
+  request.messageId = c._nextMessageId();
+  const response = await c._send(request);
+  if (!response || response.status !== 0) throw StatusCodeParser.parse(response as never);
+  return {
+    entries: response.searchEntries.map(toRawEntry),
+    referrals: response.searchReferences.flatMap((r) => r.uris),
+    controls: response.controls ?? [],
+  };
+}
+
+/** A paged search (RFC 2696), one page at a time; nothing is requested until the caller asks for the next page. */
+export async function* searchPages(client: Client, spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<RawEntry[]> {
+  const paging = new PagedResultsControl({ critical: true, value: { size: pageSize } });
+  for (;;) {
+    const result = await searchOnce(client, spec, [...controls, paging]);
+    const answer = result.controls.find((ctl): ctl is PagedResultsControl => ctl instanceof PagedResultsControl);
+    yield result.entries;
+    const cookie = answer?.value?.cookie;
+    if (!cookie?.length) return;
+    paging.value = { size: pageSize, cookie };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The agent's configuration file (brief §8): one versioned schema, YAML or
+ * JSON, default path /etc/skybridge/connect.yaml, state under
+ * /var/lib/skybridge, secrets only by reference to files of mode 0600.
+ * Unknown keys are refused so that a typo never silently falls back to a
+ * default.
+ */
+import { z } from 'zod';
+
+export const configVersion = 1;
+export const defaultConfigPath = '/etc/skybridge/connect.yaml';
+export const defaultStateDirectory = '/var/lib/skybridge';
+
+const dn = z.string().trim().min(3).regex(/^[A-Za-z][\w-]*=/, 'must be a distinguished name such as OU=Staff,DC=corp,DC=example,DC=com');
+
+const ldapUrl = z.string().trim().refine((v) => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'ldaps:' || u.protocol === 'ldap:') && !!u.hostname && u.pathname.replace(/^\//, '') === '';
+  } catch {
+    return false;
+  }
+}, 'must be ldaps://HOST[:PORT] (LDAPS) or ldap://HOST[:PORT] (StartTLS)');
+
+const fingerprint = z.string().trim().transform((v) => v.replace(/^sha256[:/]/i, '').replace(/:/g, '').toLowerCase())
+  .refine((v) => /^[0-9a-f]{64}$/.test(v), 'must be the SHA-256 fingerprint of the certificate or its CA, 64 hex digits (colons allowed), as printed by openssl x509 -noout -fingerprint -sha256');
+
+export const activeDirectorySchema = z.strictObject({
+  /** Domain controllers, tried in order. ldap:// always upgrades with StartTLS: simple binds never travel in clear. */
+  servers: z.array(ldapUrl).min(1),
+  tls: z.strictObject({
+    /** PEM file of the CA(s) to trust, instead of the system's. */
+    caFile: z.string().min(1).optional(),
+    /** Trust exactly this certificate (the DC's or its CA's), by SHA-256 fingerprint. */
+    fingerprint: fingerprint.optional(),
+    /** The name the DC's certificate carries, when servers are given by address. */
+    serverName: z.string().trim().min(1).optional(),
+  }).default({}),
+  /** The connector account: a DN, a userPrincipalName or DOMAIN\name. */
+  bindAs: z.string().trim().min(1),
+  /** File holding the connector account's password (mode 0600). */
+  passwordFile: z.string().min(1),
+  /** Subtrees to synchronize; default: the whole domain. */
+  containers: z.array(dn).default([]),
+  /** Subtrees inside those to leave out. */
+  excludedContainers: z.array(dn).default([]),
+  /** Entries per page of a full import. */
+  pageSize: z.number().int().min(1).max(5000).default(1000),
+  /** Values per round trip of multi-valued attributes such as member (Windows DCs cap it at 1,500 by default). */
+  rangeStep: z.number().int().min(10).max(100_000).default(1000),
+  /** How changes are found: DirSync (needs "Replicating Directory Changes"), uSNChanged polling, or auto (DirSync, else polling). */
+  changeTracking: z.enum(['auto', 'dirsync', 'usn']).default('auto'),
+  /** DirSync's object-security mode: no replication right needed, but only what the account may read. */
+  dirsyncObjectSecurity: z.boolean().default(false),
+  /** Seconds to wait for a TCP and TLS connection. */
+  connectTimeoutSeconds: z.number().positive().max(300).default(10),
+  /** Seconds to wait for one LDAP operation's answer (one page, one bind). */
+  operationTimeoutSeconds: z.number().positive().max(3600).default(120),
+  /** A delta runs at the latest this often even without change notifications; 0 turns the safety net off. */
+  pollIntervalSeconds: z.number().min(0).max(86_400).default(300),
+});
+
+export const agentConfigSchema = z.strictObject({
+  version: z.literal(configVersion, { error: `must be ${configVersion}: this agent reads configuration version ${configVersion}` }),
+  /** Connector space, change cookies, agent credentials. */
+  stateDirectory: z.string().min(1).default(defaultStateDirectory),
+  activeDirectory: activeDirectorySchema,
+  cloud: z.strictObject({
+    url: z.url({ protocol: /^https$/, error: 'must be the https:// URL of Skybridge Cloud' }),
+    /** Written by `skybridge connect register`; mode 0600. */
+    credentialsFile: z.string().min(1).optional(),
+  }).optional(),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type ActiveDirectoryConfig = z.infer<typeof activeDirectorySchema>;

@@ -1,0 +1,425 @@
+/**
+ * The connector space: the agent's copy of what it imported from Active
+ * Directory, in an embedded SQLite database (node:sqlite).
+ *
+ * - objects: one row per object, keyed by objectGUID, with its DN, a DN key
+ *   that makes a subtree one index range, its scope decision and its
+ *   attributes. Deleted objects stay as tombstones until the sync engine has
+ *   exported the deletion.
+ * - members: one row per member value, so a group of a million members costs
+ *   one row per change, never a rewrite of the list.
+ * - every change takes the next sequence number: the sync engine reads
+ *   "everything after seq N", in order.
+ * - meta: change-tracking state (DirSync cookie, USN watermark, the DC it
+ *   belongs to), committed in the same transaction as the changes it covers,
+ *   so a crash replays changes rather than losing them.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { ConnectError } from '../errors.ts';
+import { descendantRange, dnKey } from '../ad/dn.ts';
+import type { ObjectKind } from '../ad/attributes.ts';
+import type { ScopeReason } from '../ad/scope.ts';
+
+export interface SpaceObject {
+  guid: string;
+  dn: string;
+  kind: ObjectKind;
+  scope: ScopeReason | null;
+  attributes: Record<string, string[]>;
+  usnChanged: bigint | null;
+  deleted: boolean;
+  seq: number;
+}
+
+export interface SpaceMember {
+  groupGuid: string;
+  memberDn: string;
+  removed: boolean;
+  seq: number;
+}
+
+export type UpsertOutcome = 'added' | 'updated' | 'renamed' | 'unchanged' | 'restored';
+
+export interface RunRecord {
+  id: number;
+  kind: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'completed' | 'failed';
+  summary: Record<string, number>;
+  error: string | null;
+}
+
+const schemaVersion = 1;
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS objects (
+  guid TEXT PRIMARY KEY,
+  dn TEXT NOT NULL,
+  dn_key TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  scope TEXT,
+  attrs TEXT NOT NULL,
+  usn_changed INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  seen_run INTEGER NOT NULL,
+  seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objects_dn_key ON objects(dn_key);
+CREATE INDEX IF NOT EXISTS objects_seq ON objects(seq);
+CREATE TABLE IF NOT EXISTS members (
+  group_guid TEXT NOT NULL,
+  member_key TEXT NOT NULL,
+  member_dn TEXT NOT NULL,
+  removed INTEGER NOT NULL DEFAULT 0,
+  seen_run INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (group_guid, member_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_member_key ON members(member_key);
+CREATE INDEX IF NOT EXISTS members_seq ON members(seq);
+CREATE TABLE IF NOT EXISTS problems (
+  dn TEXT NOT NULL,
+  attribute TEXT NOT NULL,
+  guid TEXT,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  run INTEGER NOT NULL,
+  PRIMARY KEY (dn, attribute)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT,
+  status TEXT NOT NULL,
+  summary TEXT NOT NULL DEFAULT '{}',
+  error TEXT
+);
+`;
+
+/** Attribute values in a stable order of keys, so equal content gives an equal string. */
+function canonicalJson(attributes: Record<string, string[]>): string {
+  const out: Record<string, string[]> = {};
+  for (const k of Object.keys(attributes).sort()) {
+    const v = attributes[k]!;
+    if (v.length) out[k] = v;
+  }
+  return JSON.stringify(out);
+}
+
+export class ConnectorSpace {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private seqValue: number;
+  private readonly stmts: Record<string, StatementSync>;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.stmts = {
+      metaGet: p('SELECT value FROM meta WHERE key = ?'),
+      metaSet: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      metaDel: p('DELETE FROM meta WHERE key = ?'),
+      get: p('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE guid = ?'),
+      getByKey: p('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE dn_key = ? AND deleted = 0'),
+      insert: p('INSERT INTO objects (guid, dn, dn_key, kind, scope, attrs, usn_changed, deleted, seen_run, seq) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)'),
+      update: p('UPDATE objects SET dn = ?, dn_key = ?, kind = ?, scope = ?, attrs = ?, usn_changed = ?, deleted = 0, seen_run = ?, seq = ? WHERE guid = ?'),
+      touch: p('UPDATE objects SET seen_run = ?, usn_changed = coalesce(?, usn_changed) WHERE guid = ?'),
+      markDeleted: p('UPDATE objects SET deleted = 1, seq = ? WHERE guid = ? AND deleted = 0'),
+      memberUpsert: p(`INSERT INTO members (group_guid, member_key, member_dn, removed, seen_run, seq) VALUES (?, ?, ?, 0, ?, ?)
+        ON CONFLICT (group_guid, member_key) DO UPDATE SET seen_run = excluded.seen_run, member_dn = excluded.member_dn,
+          seq = CASE WHEN members.removed = 1 THEN excluded.seq ELSE members.seq END, removed = 0`),
+      memberRemove: p('UPDATE members SET removed = 1, seq = ? WHERE group_guid = ? AND member_key = ? AND removed = 0'),
+      memberSweep: p('UPDATE members SET removed = 1, seq = ? WHERE group_guid = ? AND seen_run < ? AND removed = 0'),
+      memberRemoveAll: p('UPDATE members SET removed = 1, seq = ? WHERE group_guid = ? AND removed = 0'),
+      memberCount: p('SELECT count(*) AS n FROM members WHERE group_guid = ? AND removed = 0'),
+      memberRekey: p('UPDATE members SET member_dn = ?, member_key = ? WHERE member_key = ?'),
+      problemSet: p('INSERT INTO problems (dn, attribute, guid, code, message, run) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dn, attribute) DO UPDATE SET guid = excluded.guid, code = excluded.code, message = excluded.message, run = excluded.run'),
+      problemClear: p('DELETE FROM problems WHERE dn = ? OR (guid IS NOT NULL AND guid = ?)'),
+      runInsert: p("INSERT INTO runs (kind, started_at, status) VALUES (?, ?, 'running') RETURNING id"),
+      runFinish: p('UPDATE runs SET finished_at = ?, status = ?, summary = ?, error = ? WHERE id = ?'),
+    };
+    const row = db.prepare('SELECT max(s) AS s FROM (SELECT max(seq) AS s FROM objects UNION ALL SELECT max(seq) FROM members)').get() as { s: number | null };
+    this.seqValue = row.s ?? 0;
+  }
+
+  /** Opens (creating) the connector space in `directory`. One agent process at a time holds it. */
+  static open(directory: string): ConnectorSpace {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const path = join(directory, 'connector-space.db');
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path);
+      db.exec('PRAGMA busy_timeout = 0');
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      // Exclusive: a second agent on the same state directory fails at once instead of interleaving writes.
+      db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      db.exec('BEGIN IMMEDIATE');
+      db.exec(schema);
+      const version = (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value;
+      if (version && Number(version) > schemaVersion) {
+        db.exec('ROLLBACK');
+        throw new ConnectError('connector_space_invalid', `${path} was written by a newer agent (schema ${version}; this agent knows ${schemaVersion})`, {
+          subject: path, fix: 'run the newer agent, or remove the state directory to start over with a full import',
+        });
+      }
+      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING").run(String(schemaVersion));
+      db.exec('COMMIT');
+    } catch (err) {
+      if (err instanceof ConnectError) throw err;
+      const message = (err as Error).message;
+      throw new ConnectError(/locked|busy/i.test(message) ? 'connector_space_locked' : 'connector_space_invalid', `cannot open the connector space ${path}: ${message}`, {
+        subject: path,
+        fix: /locked|busy/i.test(message) ? 'another Skybridge Connect process uses this state directory: stop it first' : 'check the state directory\'s permissions and free space',
+      });
+    }
+    return new ConnectorSpace(path, db);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /** Runs `fn` in one transaction: all of it is stored, or none. */
+  transaction<T>(fn: () => T): T {
+    this.db.exec('BEGIN');
+    const seq = this.seqValue;
+    try {
+      const result = fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      this.db.exec('ROLLBACK');
+      this.seqValue = seq;
+      throw err;
+    }
+  }
+
+  nextSeq(): number {
+    this.seqValue += 1;
+    return this.seqValue;
+  }
+
+  get currentSeq(): number {
+    return this.seqValue;
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.stmts.metaGet!.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string | undefined): void {
+    if (value === undefined) this.stmts.metaDel!.run(key);
+    else this.stmts.metaSet!.run(key, value);
+  }
+
+  get(guid: string): SpaceObject | undefined {
+    return this.row(this.stmts.get!.get(guid));
+  }
+
+  /** The live object at a DN, if any. */
+  getByDn(dn: string): SpaceObject | undefined {
+    return this.row(this.stmts.getByKey!.get(dnKey(dn)));
+  }
+
+  /** The stored objects among `guids`, in one query per 500. */
+  getMany(guids: string[]): Map<string, SpaceObject> {
+    const out = new Map<string, SpaceObject>();
+    for (let i = 0; i < guids.length; i += 500) {
+      const chunk = guids.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE guid IN (${chunk.map(() => '?').join(',')})`).all(...chunk);
+      for (const r of rows) {
+        const o = this.row(r)!;
+        out.set(o.guid, o);
+      }
+    }
+    return out;
+  }
+
+  private row(r: unknown): SpaceObject | undefined {
+    if (!r) return undefined;
+    const x = r as { guid: string; dn: string; kind: ObjectKind; scope: ScopeReason | null; attrs: string; usn_changed: number | bigint | null; deleted: number; seq: number };
+    return {
+      guid: x.guid, dn: x.dn, kind: x.kind, scope: x.scope, attributes: JSON.parse(x.attrs) as Record<string, string[]>,
+      usnChanged: x.usn_changed === null ? null : BigInt(x.usn_changed), deleted: x.deleted === 1, seq: x.seq,
+    };
+  }
+
+  /**
+   * Stores an object's full state as imported. `existing` is what the space
+   * held (pass it when already read, to save a query).
+   */
+  put(object: Omit<SpaceObject, 'deleted' | 'seq'>, run: number, existing: SpaceObject | undefined | null = null): UpsertOutcome {
+    const before = existing === null ? this.get(object.guid) : existing;
+    const attrs = canonicalJson(object.attributes);
+    const usn = object.usnChanged === null ? null : object.usnChanged;
+    if (!before) {
+      this.stmts.insert!.run(object.guid, object.dn, dnKey(object.dn), object.kind, object.scope, attrs, usn, run, this.nextSeq());
+      return 'added';
+    }
+    const renamed = before.dn !== object.dn;
+    const changed = before.deleted || renamed || before.kind !== object.kind || before.scope !== object.scope || canonicalJson(before.attributes) !== attrs;
+    if (!changed) {
+      this.stmts.touch!.run(run, usn, object.guid);
+      return 'unchanged';
+    }
+    this.stmts.update!.run(object.dn, dnKey(object.dn), object.kind, object.scope, attrs, usn, run, this.nextSeq(), object.guid);
+    if (renamed && !before.deleted) this.stmts.memberRekey!.run(object.dn, dnKey(object.dn), dnKey(before.dn));
+    if (before.deleted) return 'restored';
+    return renamed ? 'renamed' : 'updated';
+  }
+
+  /** Marks an object deleted (a tombstone until the engine has exported it). Returns whether it was live. */
+  markDeleted(guid: string): boolean {
+    const seq = this.nextSeq();
+    const changed = Number(this.stmts.markDeleted!.run(seq, guid).changes) > 0;
+    if (changed) this.stmts.memberRemoveAll!.run(seq, guid);
+    return changed;
+  }
+
+  /**
+   * After a container moved or was renamed from `oldDn` to `newDn`, gives
+   * every object below it its new DN (a DirSync stream reports only the
+   * container) and rewrites member values that pointed into the subtree.
+   * Returns the objects moved.
+   */
+  moveSubtree(oldDn: string, newDn: string, rescope: (o: SpaceObject) => ScopeReason | null): number {
+    const oldKey = dnKey(oldDn);
+    const newKey = dnKey(newDn);
+    const [lo, hi] = descendantRange(oldKey);
+    const seq = this.nextSeq();
+    const rows = this.db.prepare('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE dn_key >= ? AND dn_key < ?').iterate(lo, hi);
+    const moves: { guid: string; dn: string; scope: ScopeReason | null }[] = [];
+    const lowerOld = oldDn.toLowerCase();
+    for (const r of rows) {
+      const o = this.row(r)!;
+      // The descendant's DN ends with the container's old DN; keep its own RDNs and put the new parent under them.
+      const cut = o.dn.toLowerCase().endsWith(lowerOld) ? o.dn.length - oldDn.length : -1;
+      if (cut < 0) continue;
+      const dn = o.dn.slice(0, cut) + newDn;
+      moves.push({ guid: o.guid, dn, scope: rescope({ ...o, dn }) });
+    }
+    const update = this.db.prepare('UPDATE objects SET dn = ?, dn_key = ?, scope = ?, seq = ? WHERE guid = ?');
+    for (const m of moves) update.run(m.dn, dnKey(m.dn), m.scope, seq, m.guid);
+    const memberRows = this.db.prepare('SELECT group_guid, member_key, member_dn FROM members WHERE member_key >= ? AND member_key < ?').all(lo, hi) as { group_guid: string; member_key: string; member_dn: string }[];
+    const rekey = this.db.prepare('UPDATE members SET member_dn = ?, member_key = ? WHERE group_guid = ? AND member_key = ?');
+    for (const m of memberRows) {
+      if (!m.member_dn.toLowerCase().endsWith(lowerOld)) continue;
+      const dn = m.member_dn.slice(0, m.member_dn.length - oldDn.length) + newDn;
+      rekey.run(dn, newKey + m.member_key.slice(oldKey.length), m.group_guid, m.member_key);
+    }
+    return moves.length;
+  }
+
+  /** Records that `guid` was read in this run without change. */
+  touch(guid: string, run: number): void {
+    this.stmts.touch!.run(run, null, guid);
+  }
+
+  /** After a complete full read: objects under `containers` not seen in `run` were deleted in AD. */
+  sweepUnseen(run: number, containers: string[]): string[] {
+    const deleted: string[] = [];
+    for (const c of containers) {
+      const key = dnKey(c);
+      const [lo, hi] = descendantRange(key);
+      const rows = this.db.prepare('SELECT guid FROM objects WHERE deleted = 0 AND seen_run < ? AND (dn_key = ? OR (dn_key >= ? AND dn_key < ?))').all(run, key, lo, hi) as { guid: string }[];
+      for (const r of rows) if (this.markDeleted(r.guid)) deleted.push(r.guid);
+    }
+    return deleted;
+  }
+
+  /** Member values of a group as read now (a full list or one range of it); sweepMembers ends the list. */
+  putMembers(groupGuid: string, dns: string[], run: number): void {
+    const seq = this.nextSeq();
+    for (const dn of dns) this.stmts.memberUpsert!.run(groupGuid, dnKey(dn), dn, run, seq);
+  }
+
+  /** Adds member values (a DirSync value delta). Returns the values that were not already members. */
+  addMembers(groupGuid: string, dns: string[], run: number): number {
+    const seq = this.nextSeq();
+    let added = 0;
+    const exists = this.db.prepare('SELECT removed FROM members WHERE group_guid = ? AND member_key = ?');
+    for (const dn of dns) {
+      const key = dnKey(dn);
+      const row = exists.get(groupGuid, key) as { removed: number } | undefined;
+      if (!row || row.removed === 1) added += 1;
+      this.stmts.memberUpsert!.run(groupGuid, key, dn, run, seq);
+    }
+    return added;
+  }
+
+  /** Removes member values (a DirSync value delta). Returns how many were members. */
+  removeMembers(groupGuid: string, dns: string[]): number {
+    const seq = this.nextSeq();
+    let removed = 0;
+    for (const dn of dns) removed += Number(this.stmts.memberRemove!.run(seq, groupGuid, dnKey(dn)).changes);
+    return removed;
+  }
+
+  /** After a group's whole member list was read in `run`: values not seen were removed. */
+  sweepMembers(groupGuid: string, run: number): number {
+    return Number(this.stmts.memberSweep!.run(this.nextSeq(), groupGuid, run).changes);
+  }
+
+  memberCount(groupGuid: string): number {
+    return (this.stmts.memberCount!.get(groupGuid) as { n: number }).n;
+  }
+
+  /** Member values of a group, in DN-key order, a page at a time. */
+  members(groupGuid: string, options: { after?: string; limit?: number; includeRemoved?: boolean } = {}): SpaceMember[] {
+    const rows = this.db.prepare(`SELECT group_guid, member_key, member_dn, removed, seq FROM members WHERE group_guid = ? AND member_key > ? ${options.includeRemoved ? '' : 'AND removed = 0'} ORDER BY member_key LIMIT ?`)
+      .all(groupGuid, options.after ?? '', options.limit ?? 1000) as { group_guid: string; member_key: string; member_dn: string; removed: number; seq: number }[];
+    return rows.map((r) => ({ groupGuid: r.group_guid, memberDn: r.member_dn, removed: r.removed === 1, seq: r.seq }));
+  }
+
+  /** Objects changed after `seq`, in order (what the sync engine reads). */
+  *changedSince(seq: number, limit = 1000): Generator<SpaceObject> {
+    let after = seq;
+    for (;;) {
+      const rows = this.db.prepare('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE seq > ? ORDER BY seq, guid LIMIT ?').all(after, limit);
+      if (!rows.length) return;
+      for (const r of rows) yield this.row(r)!;
+      const last = this.row(rows[rows.length - 1])!.seq;
+      if (last === after) return;
+      after = last;
+      if (rows.length < limit) return;
+    }
+  }
+
+  recordProblem(problem: { dn: string; guid: string | undefined; attribute: string; code: string; message: string }, run: number): void {
+    this.stmts.problemSet!.run(problem.dn, problem.attribute, problem.guid ?? null, problem.code, problem.message, run);
+  }
+
+  clearProblems(dn: string, guid: string | undefined): void {
+    this.stmts.problemClear!.run(dn, guid ?? '');
+  }
+
+  problems(): { dn: string; guid: string | null; attribute: string; code: string; message: string }[] {
+    return this.db.prepare('SELECT dn, guid, attribute, code, message FROM problems ORDER BY dn, attribute').all() as never;
+  }
+
+  counts(): { objects: number; inScope: number; deleted: number; members: number } {
+    const o = this.db.prepare('SELECT count(*) AS n, sum(CASE WHEN deleted = 0 AND scope IS NULL THEN 1 ELSE 0 END) AS s, sum(deleted) AS d FROM objects').get() as { n: number; s: number | null; d: number | null };
+    const m = this.db.prepare('SELECT count(*) AS n FROM members WHERE removed = 0').get() as { n: number };
+    return { objects: o.n - (o.d ?? 0), inScope: o.s ?? 0, deleted: o.d ?? 0, members: m.n };
+  }
+
+  beginRun(kind: string): number {
+    return Number((this.stmts.runInsert!.get(kind, new Date().toISOString()) as { id: number }).id);
+  }
+
+  finishRun(id: number, status: 'completed' | 'failed', summary: Record<string, number>, error?: string): void {
+    this.stmts.runFinish!.run(new Date().toISOString(), status, JSON.stringify(summary), error ?? null, id);
+  }
+
+  runs(limit = 20): RunRecord[] {
+    const rows = this.db.prepare('SELECT id, kind, started_at, finished_at, status, summary, error FROM runs ORDER BY id DESC LIMIT ?').all(limit) as { id: number; kind: string; started_at: string; finished_at: string | null; status: RunRecord['status']; summary: string; error: string | null }[];
+    return rows.map((r) => ({ id: r.id, kind: r.kind, startedAt: r.started_at, finishedAt: r.finished_at, status: r.status, summary: JSON.parse(r.summary) as Record<string, number>, error: r.error }));
+  }
+}
