@@ -2,3 +2,13 @@ export { CloudClient, registerAgent, type ChannelHandlers } from './cloud/cloud-
 export { agentCredentials, generateAgentKey, type AgentCredentials } from './cloud/credentials.ts';
 export { callJson, httpExchange, CloudApiError } from './cloud/http.ts';
 export { tlsOptionsFor, spkiPinOf, PinMismatchError, type TlsTrust } from './cloud/tls-trust.ts';
+export { ConnectError, connectErrorCodes, type ConnectErrorCode } from './errors.ts';
+export { agentConfigSchema, configVersion, defaultConfigPath, defaultStateDirectory, type AgentConfig, type ActiveDirectoryConfig } from './config/agent-config.ts';
+export { loadConfig, parseConfig, configPathFrom, type LoadedConfig } from './config/load-config.ts';
+export { readSecretFile } from './config/secret-file.ts';
+export { AdConnection } from './ad/connection.ts';
+export { AdImporter, type ImportSummary, type ImportProgress, type TrackingMode } from './ad/importer.ts';
+export { ImportWatcher } from './ad/import-watcher.ts';
+export { ChangeNotifier } from './ad/change-notifier.ts';
+export { ConnectorSpace, type SpaceObject, type SpaceMember } from './space/connector-space.ts';
+export { guidToString, guidToBytes, sidToString } from './ad/guid.ts';

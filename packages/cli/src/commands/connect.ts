@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { AdImporter, ConnectorSpace, ImportWatcher, configPathFrom, loadConfig, type ImportProgress, type ImportSummary, type LoadedConfig } from '@skybridge/connect';
+
+/** The connector space lives in STATE_DIRECTORY/connect. */
+export const spaceDirectory = (loaded: LoadedConfig): string => join(loaded.config.stateDirectory, 'connect');
+
+const configOption = () => new Option('--config <file>', 'agent configuration file').env('SKYBRIDGE_CONNECT_CONFIG');
+
+export function connectCommand(): Command {
+  const connect = new Command('connect').description('Skybridge Connect: the on-premises agent');
+
+  connect
+    .command('import')
+    .description('Import Active Directory into the connector space: a delta when possible, else a full import')
+    .addOption(configOption())
+    .addOption(new Option('--full', 'read everything again (objects missing afterwards are marked deleted)').conflicts('delta'))
+    .addOption(new Option('--delta', 'only what changed since the last import (a full import runs when that is not possible)'))
+    .option('--watch', 'then keep following changes (change notification, within about a second) until interrupted')
+    .option('--json', 'print the summary as JSON')
+    .option('--no-progress', 'no progress bar')
+    .action(async (opts: { config?: string; full?: boolean; delta?: boolean; watch?: boolean; json?: boolean; progress: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      const bar = opts.progress && !opts.json && process.stderr.isTTY ? progressBar() : undefined;
+      const importer = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space, { ...(bar ? { onProgress: bar.update } : {}) });
+      const print = (s: ImportSummary) => process.stdout.write(opts.json ? `${JSON.stringify(s)}\n` : describe(s));
+      try {
+        if (!opts.watch) {
+          const summary = await importer.run(opts.full ? 'full' : opts.delta ? 'delta' : 'auto');
+          bar?.stop();
+          print(summary);
+          reportProblems(space, opts.json);
+          return;
+        }
+        if (opts.full) print(await importer.run('full'));
+        bar?.stop();
+        const watcher = new ImportWatcher(importer, loaded.config.activeDirectory, loaded.secrets.adPassword, {
+          onRun: (s) => { if (s.objectsRead || s.kind === 'full' || s.deleted) print(s); },
+          onError: (err) => process.stderr.write(`skybridge: import failed, retrying: ${err.message}\n`),
+          onNotifierError: (err, retry) => process.stderr.write(`skybridge: change notification lost (${err.message}); reconnecting in ${Math.round(retry / 1000)} s\n`),
+        });
+        await watcher.start();
+        if (!opts.json) process.stdout.write('Following changes (Ctrl-C to stop)\n');
+        await new Promise<void>((resolve) => {
+          const stop = () => void watcher.stop().then(resolve, resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      } finally {
+        bar?.stop();
+        space.close();
+      }
+    });
+
+  connect
+    .command('status')
+    .description('What the connector space holds: objects, members, the last runs and import problems')
+    .addOption(configOption())
+    .option('--json', 'print as JSON')
+    .action((opts: { config?: string; json?: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      try {
+        const status = { counts: space.counts(), runs: space.runs(5), problems: space.problems() };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+          return;
+        }
+        const c = status.counts;
+        const lines = [`Connector space ${space.path}`, `  objects: ${c.objects} (${c.inScope} in scope), tombstones: ${c.deleted}, member values: ${c.members}`, 'Last runs:'];
+        for (const r of status.runs) lines.push(`  #${r.id} ${r.kind} ${r.status} ${r.startedAt}${r.error ? `: ${r.error}` : ` (+${r.summary.added ?? 0} ~${r.summary.updated ?? 0} >${r.summary.renamed ?? 0} -${r.summary.deleted ?? 0})`}`);
+        if (status.problems.length) lines.push(`Import problems (${status.problems.length}):`, ...status.problems.slice(0, 20).map((p) => `  ${p.message}`));
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        space.close();
+      }
+    });
+  return connect;
+}
+
+function progressBar() {
+  const bar = new SingleBar({ format: ' {phase} |{bar}| {value} objects, {rate}/s', hideCursor: true, clearOnComplete: true, stream: process.stderr, etaBuffer: 50 }, undefined);
+  let started = 0;
+  const begin = Date.now();
+  return {
+    update: (p: ImportProgress) => {
+      const total = Math.max(p.expected, p.objectsRead, 1);
+      const rate = Math.round(p.objectsRead / Math.max(0.001, (Date.now() - begin) / 1000));
+      if (!started) {
+        bar.start(total, p.objectsRead, { phase: p.phase, rate });
+        started = 1;
+      }
+      bar.setTotal(total);
+      bar.update(p.objectsRead, { phase: p.phase.padEnd(10), rate });
+    },
+    stop: () => { if (started) bar.stop(); started = 0; },
+  };
+}
+
+export function describe(s: ImportSummary): string {
+  const lines = [
+    `${s.kind === 'full' ? 'Full' : 'Delta'} import from ${s.server} (${s.tracking === 'dirsync' ? 'DirSync' : 'uSNChanged polling'})${s.reason ? `: full because ${s.reason}` : ''}`,
+    `  read ${s.objectsRead} objects in ${(s.durationMs / 1000).toFixed(2)} s (${s.rate}/s)`,
+    `  added ${s.added}, updated ${s.updated}, renamed or moved ${s.renamed}, deleted ${s.deleted}, unchanged ${s.unchanged}`,
+    `  member values: +${s.memberValuesAdded} -${s.memberValuesRemoved}; ${s.searches} searches, ${s.rangeRequests} ranged reads`,
+  ];
+  if (s.problems) lines.push(`  ${s.problems} objects could not be imported: see skybridge connect status`);
+  return `${lines.join('\n')}\n`;
+}
+
+function reportProblems(space: ConnectorSpace, json?: boolean): void {
+  if (json) return;
+  const problems = space.problems();
+  for (const p of problems.slice(0, 10)) process.stderr.write(`skybridge: warning: ${p.message}\n`);
+  if (problems.length > 10) process.stderr.write(`skybridge: … and ${problems.length - 10} more (skybridge connect status)\n`);
+}
