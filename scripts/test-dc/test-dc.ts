@@ -71,7 +71,7 @@ export const connectorPassword = 'Skybridge-C0nnect!';
 const connectorName = 'skybridge-connect';
 /** DS-Replication-Get-Changes ("Replicating Directory Changes") */
 export const replicatingDirectoryChanges = '1131f6aa-9c07-11d1-f79f-00c04fc2dcd2';
-const templateVersion = 1;
+const templateVersion = 2;
 
 export function cacheDir(): string {
   return process.env.SKYBRIDGE_CACHE_DIR ?? join(homedir(), '.cache', 'skybridge');
@@ -153,6 +153,14 @@ async function provision(dir: string, realm: string): Promise<void> {
   if (!sid) throw new Error(`test DC: cannot read the connector account's SID:\n${stdout}`);
   await run('samba-tool', ['dsacl', 'set', ...sam, `--objectdn=${baseDn}`, '--action=allow',
     `--sddl=(OA;;CR;${replicatingDirectoryChanges};;${sid})`]);
+  // Deletions: list and read the Deleted Objects container (Microsoft's documented grant, dsacls /G account:LCRP).
+  await grantDeletedObjects(dir, sid);
+}
+
+/** Lets `sid` list and read CN=Deleted Objects (see grant-deleted-objects.py). */
+export async function grantDeletedObjects(dir: string, sid: string): Promise<void> {
+  const { baseDn } = realmParts(/^\s*realm = (.*)$/m.exec(await readFile(join(dir, 'etc', 'smb.conf'), 'utf8'))![1]!.trim());
+  await run('/usr/bin/python3', [join(import.meta.dirname, 'grant-deleted-objects.py'), join(dir, 'etc', 'smb.conf'), join(dir, 'private', 'sam.ldb'), baseDn, sid]);
 }
 
 async function launch(dir: string, ip: string, realm: string, template: string, removeOnStop: boolean): Promise<TestDc> {

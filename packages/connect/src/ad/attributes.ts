@@ -145,6 +145,8 @@ export function decodeEntry(raw: RawEntry, options: { dirsyncIncremental?: boole
   let memberDelta: DecodedEntry['memberDelta'];
   for (const attr of raw.attributes.values()) {
     const { name: sent, range } = parseRange(attr.type);
+    // DirSync adds attributes nobody asked for (parentGUID, instanceType): only what the connector reads is kept.
+    if (!canonical.has(sent.toLowerCase())) continue;
     const name = canonicalName(sent);
     const values = decodeValues(name, attr, problems, raw.dn);
     if (!values) continue;

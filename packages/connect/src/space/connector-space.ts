@@ -137,6 +137,7 @@ export class ConnectorSpace {
       memberRemove: p('UPDATE members SET removed = 1, seq = ? WHERE group_guid = ? AND member_key = ? AND removed = 0'),
       memberSweep: p('UPDATE members SET removed = 1, seq = ? WHERE group_guid = ? AND seen_run < ? AND removed = 0'),
       memberRemoveAll: p('UPDATE members SET removed = 1, seq = ? WHERE group_guid = ? AND removed = 0'),
+      memberRemoveEverywhere: p('UPDATE members SET removed = 1, seq = ? WHERE member_key = ? AND removed = 0'),
       memberCount: p('SELECT count(*) AS n FROM members WHERE group_guid = ? AND removed = 0'),
       memberRekey: p('UPDATE members SET member_dn = ?, member_key = ? WHERE member_key = ?'),
       problemSet: p('INSERT INTO problems (dn, attribute, guid, code, message, run) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dn, attribute) DO UPDATE SET guid = excluded.guid, code = excluded.code, message = excluded.message, run = excluded.run'),
@@ -277,10 +278,14 @@ export class ConnectorSpace {
 
   /** Marks an object deleted (a tombstone until the engine has exported it). Returns whether it was live. */
   markDeleted(guid: string): boolean {
+    const before = this.get(guid);
+    if (!before || before.deleted) return false;
     const seq = this.nextSeq();
-    const changed = Number(this.stmts.markDeleted!.run(seq, guid).changes) > 0;
-    if (changed) this.stmts.memberRemoveAll!.run(seq, guid);
-    return changed;
+    this.stmts.markDeleted!.run(seq, guid);
+    // A deleted group has no members; a deleted object is a member of nothing (AD drops the links).
+    this.stmts.memberRemoveAll!.run(seq, guid);
+    this.stmts.memberRemoveEverywhere!.run(seq, dnKey(before.dn));
+    return true;
   }
 
   /**
