@@ -5,8 +5,8 @@
  * delta now". While nothing changes, nothing crosses the wire.
  *
  * ldapts gathers a search's entries until the search ends, and this one never
- * ends; so the notifier takes each entry as it arrives, from the client's
- * response handler (an ldapts internal; test/ad guards it).
+ * ends; so the notifier listens to the client's message parser and takes each
+ * entry as it arrives (ldapts internals; test/ad/watch.test.ts guards them).
  */
 import { SearchEntry } from 'ldapts';
 import type { ActiveDirectoryConfig } from '../config/agent-config.ts';
@@ -62,17 +62,19 @@ export class ChangeNotifier {
     const client = internals(conn.client);
     const request = searchRequest({ base: conn.rootDse.defaultNamingContext, scope: 'sub', filter: '(objectClass=*)', attributes: ['objectGUID'] }, [new NotificationControl()]);
     request.messageId = client._nextMessageId();
-    // Take each entry of this search as it comes instead of letting ldapts gather them.
-    const handler = (conn.client as unknown as { _handleSendResponse(m: unknown): void });
-    const original = handler._handleSendResponse.bind(conn.client);
-    handler._handleSendResponse = (message: unknown) => {
-      if (message instanceof SearchEntry && message.messageId === request.messageId) {
-        this.failures = 0;
-        this.events.onChange();
-        return;
-      }
-      original(message);
+    // Take each entry of this search as it comes. ldapts's own listener (registered first) keeps
+    // entries until the search ends; this one empties that list, so a long watch holds nothing.
+    const raw = conn.client as unknown as {
+      messageParser: { on(event: 'message', listener: (m: unknown) => void): void };
+      messageDetailsByMessageId: Map<string, { searchEntries?: unknown[] }>;
     };
+    raw.messageParser.on('message', (message: unknown) => {
+      if (!(message instanceof SearchEntry) || message.messageId !== request.messageId) return;
+      const details = raw.messageDetailsByMessageId.get(String(request.messageId));
+      if (details) details.searchEntries = [];
+      this.failures = 0;
+      this.events.onChange();
+    });
     // The search has no time limit; the client's per-operation timeout must not end it either.
     (conn.client as unknown as { clientOptions: { timeout?: number } }).clientOptions.timeout = 0;
     const done = client._send(request);
