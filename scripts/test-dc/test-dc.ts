@@ -47,6 +47,8 @@ export interface TestDc {
   admin: TestDcAccount;
   /** least-privileged account holding "Replicating Directory Changes" only */
   connector: TestDcAccount;
+  /** an account without "Replicating Directory Changes" (DirSync refused): the connector falls back to uSNChanged */
+  reader: TestDcAccount;
   dir: string;
   /** the template it was copied from */
   template: string;
@@ -64,14 +66,17 @@ export interface TemplateOptions {
 export interface StartOptions extends TemplateOptions {
   /** loopback address; default: a free random one in 127.66.0.0/16 */
   ip?: string;
+  /** give this copy its own database identity (invocationId), like a second DC of the same domain */
+  newInvocationId?: boolean;
 }
 
 export const adminPassword = 'Skybridge-Adm1n!';
 export const connectorPassword = 'Skybridge-C0nnect!';
 const connectorName = 'skybridge-connect';
+const readerName = 'skybridge-reader';
 /** DS-Replication-Get-Changes ("Replicating Directory Changes") */
 export const replicatingDirectoryChanges = '1131f6aa-9c07-11d1-f79f-00c04fc2dcd2';
-const templateVersion = 2;
+const templateVersion = 3;
 
 export function cacheDir(): string {
   return process.env.SKYBRIDGE_CACHE_DIR ?? join(homedir(), '.cache', 'skybridge');
@@ -94,6 +99,12 @@ export async function startTestDc(options: StartOptions = {}): Promise<TestDc> {
   const template = await ensureTemplate({ realm, ...(options.seed ? { seed: options.seed } : {}) });
   const dir = await mkdtemp(join(tmpdir(), 'skybridge-dc-'));
   await copyDc(template, dir);
+  if (options.newInvocationId) {
+    const conf = join(dir, 'etc', 'smb.conf');
+    const text = await readFile(conf, 'utf8');
+    await writeFile(conf, text.split(/^\s*private dir = (.*)\/private\s*$/m.exec(text)![1]!).join(dir));
+    await run('/usr/bin/python3', [join(import.meta.dirname, 'new-invocation-id.py'), conf, join(dir, 'private', 'sam.ldb')]);
+  }
   const ip = options.ip ?? (await freeLoopbackAddress());
   return launch(dir, ip, realm, template, true);
 }
@@ -155,6 +166,10 @@ async function provision(dir: string, realm: string): Promise<void> {
     `--sddl=(OA;;CR;${replicatingDirectoryChanges};;${sid})`]);
   // Deletions: list and read the Deleted Objects container (Microsoft's documented grant, dsacls /G account:LCRP).
   await grantDeletedObjects(dir, sid);
+  await run('samba-tool', ['user', 'create', readerName, connectorPassword, ...sam, '--description=Reads the directory without replication rights', '--use-username-as-cn']);
+  await run('samba-tool', ['user', 'setexpiry', readerName, '--noexpiry', ...sam]);
+  const reader = /objectSid: (\S+)/.exec((await run('samba-tool', ['user', 'show', readerName, '--attributes=objectSid', ...sam])).stdout)?.[1];
+  await grantDeletedObjects(dir, reader!);
 }
 
 /** Lets `sid` list and read CN=Deleted Objects (see grant-deleted-objects.py). */
@@ -222,6 +237,7 @@ async function launch(dir: string, ip: string, realm: string, template: string, 
     caFile: join(dir, 'private', 'tls', 'ca.pem'),
     admin: account('Administrator', adminPassword, 'Administrator'),
     connector: account(connectorName, connectorPassword, connectorName),
+    reader: account(readerName, connectorPassword, readerName),
     stop,
   };
 }

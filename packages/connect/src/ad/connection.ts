@@ -194,7 +194,7 @@ async function presentedChain(host: string, port: number, ldaps: boolean, server
 
 function unreachable(err: unknown, host: string, port: number, key: string): ConnectError {
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the name does not resolve' : code === 'ETIMEDOUT' || /timeout/i.test((err as Error).message) ? 'no answer in time' : (err as Error).message;
+  const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' ? 'the connection was closed before TLS started' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the name does not resolve' : code === 'ETIMEDOUT' || /timeout/i.test((err as Error).message) ? 'no answer in time' : (err as Error).message;
   return new ConnectError('ad_unreachable', `${key}: cannot reach the domain controller at ${host}:${port} (${why})`, {
     subject: key, cause: err,
     fix: `check the host and port in ${key}, that the DC runs, and that a firewall lets this machine reach it (LDAPS is TCP 636, LDAP with StartTLS TCP 389)`,
@@ -221,7 +221,7 @@ async function connectionError(err: unknown, config: ActiveDirectoryConfig, url:
         : 'set activeDirectory.tls.caFile to the PEM of the CA that issued the DC\'s certificate, or activeDirectory.tls.fingerprint to the fingerprint above after checking it on the DC',
     });
   }
-  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|Connection timeout/i.test(`${code} ${(err as Error).message}`)) return unreachable(err, host, port, key);
+  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EAI_AGAIN|ECONNRESET|Connection timeout|disconnected before secure TLS/i.test(`${code} ${(err as Error).message}`)) return unreachable(err, host, port, key);
   if (/TLSNotSupported|unsupported extended operation|Protocol error/i.test(`${(err as Error).name} ${(err as Error).message}`) && url.protocol === 'ldap:') {
     return new ConnectError('ad_tls_failed', `${key}: ${url.host} does not offer StartTLS (${(err as Error).message})`, {
       subject: key, cause: err, fix: 'use ldaps:// (port 636), or give the DC a certificate so it can offer StartTLS',

@@ -362,10 +362,18 @@ export class AdImporter {
       // Objects the space does not know, and that are not reported whole, are read whole first.
       const known = this.space.getMany(decoded.flatMap((d) => (d.guid ? [d.guid] : [])));
       const wholeReads: RawEntry[] = [];
+      const readWhole = new Set<string>();
       for (const d of decoded) {
-        if (!d.guid || d.problems.length || known.has(d.guid) || d.attributes.isDeleted?.[0]?.toUpperCase() === 'TRUE') continue;
-        if (d.attributes.whenCreated && d.attributes.objectClass) continue; // a new object: DirSync sent all its values
-        if (this.scope(d.dn, 'user', { sAMAccountName: ['x'] }, conn) === 'outside-containers') continue;
+        if (!d.guid || d.problems.length || d.attributes.isDeleted?.[0]?.toUpperCase() === 'TRUE') continue;
+        if (known.has(d.guid)) {
+          // A value of it could not be imported before: the stored state missed the changes of that time,
+          // which DirSync does not send again. Read it whole.
+          if (!this.space.hasProblems(d.guid)) continue;
+        } else {
+          if (d.attributes.whenCreated && d.attributes.objectClass) continue; // a new object: DirSync sent all its values
+          if (this.scope(d.dn, 'user', { sAMAccountName: ['x'] }, conn) === 'outside-containers') continue;
+        }
+        readWhole.add(d.guid);
         const { entries: whole } = await conn.search({ base: guidDn(d.guid), scope: 'base', filter: '(objectClass=*)', attributes: [...importedAttributes, `${memberAttribute};range=0-${this.config.rangeStep - 1}`] });
         summary.searches += 1;
         wholeReads.push(...whole);
@@ -373,7 +381,10 @@ export class AdImporter {
       const next = control.result.cookie;
       const pendingRanges: { guid: string; dn: string; next: number }[] = [];
       this.space.transaction(() => {
-        for (const d of decoded) this.applyDirSyncEntry(d, known.get(d.guid ?? ''), run, summary, conn, pendingRanges);
+        for (const d of decoded) {
+          if (d.guid && readWhole.has(d.guid)) continue;
+          this.applyDirSyncEntry(d, known.get(d.guid ?? ''), run, summary, conn, pendingRanges);
+        }
       });
       if (wholeReads.length) await this.storeFullState(conn, wholeReads, run, summary);
       for (const g of pendingRanges) await this.readRemainingMembers(conn, g.guid, g.dn, g.next, run, summary);

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS problems (
   run INTEGER NOT NULL,
   PRIMARY KEY (dn, attribute)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS problems_guid ON problems(guid);
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -403,6 +404,11 @@ export class ConnectorSpace {
 
   clearProblems(dn: string, guid: string | undefined): void {
     this.stmts.problemClear!.run(dn, guid ?? '');
+  }
+
+  /** Whether an import problem is recorded for the object (its stored state is then older than AD's). */
+  hasProblems(guid: string): boolean {
+    return this.db.prepare('SELECT 1 FROM problems WHERE guid = ? LIMIT 1').get(guid) !== undefined;
   }
 
   problems(): { dn: string; guid: string | null; attribute: string; code: string; message: string }[] {

@@ -10,8 +10,8 @@ import { loadConfig, type LoadedConfig } from '../../src/config/load-config.ts';
 export type { TestDc, SmallDirectory };
 
 /** A DC holding the small seeded directory (seeded once per machine, copied per call). */
-export async function smallDc(): Promise<{ dc: TestDc; seed: SmallDirectory }> {
-  const dc = await startTestDc({ seed: { name: 'small-v1', run: (d) => seedSmall(d) } });
+export async function smallDc(options: { newInvocationId?: boolean } = {}): Promise<{ dc: TestDc; seed: SmallDirectory }> {
+  const dc = await startTestDc({ seed: { name: 'small-v1', run: (d) => seedSmall(d) }, ...options });
   return { dc, seed: dc.manifest as SmallDirectory };
 }
 
