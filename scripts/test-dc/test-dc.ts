@@ -60,7 +60,14 @@ export interface TestDc {
 export interface TemplateOptions {
   realm?: string;
   /** seeds the template once, after provisioning, while a DC serves it over LDAP; what run returns is kept as the template's manifest */
-  seed?: { name: string; run(dc: TestDc): Promise<unknown> };
+  seed?: TemplateSeed;
+}
+
+export interface TemplateSeed {
+  name: string;
+  run(dc: TestDc): Promise<unknown>;
+  /** a seeded template to start from instead of the empty domain (large directories grow from smaller ones) */
+  base?: TemplateSeed;
 }
 
 export interface StartOptions extends TemplateOptions {
@@ -121,7 +128,7 @@ export async function ensureTemplate(options: TemplateOptions & { realm: string 
     const work = `${path}.building-${process.pid}`;
     await rm(work, { recursive: true, force: true });
     if (options.seed) {
-      const base = await ensureTemplate({ realm: options.realm });
+      const base = await ensureTemplate({ realm: options.realm, ...(options.seed.base ? { seed: options.seed.base } : {}) });
       await copyDc(base, work);
       const dc = await launch(work, await freeLoopbackAddress(), options.realm, base, false);
       try {
