@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { importedAttributes, importFilter, memberAttribute } from '../packages/connect/src/ad/attributes.ts';
-import { agentConfig } from '../packages/connect/test/helpers/ad.ts';
+import { writeAgentFiles } from '../scripts/test-dc/agent-files.ts';
 import { adminClient, addGroup, addMembers, addOu, addUsers } from '../scripts/test-dc/seed.ts';
 import { startTestDc, type TemplateSeed, type TestDc } from '../scripts/test-dc/test-dc.ts';
 
@@ -89,14 +89,16 @@ for (const size of sizes) {
     for (let i = 0; i < runs; i++) {
       const r = await time('sh', ['-c', `ldapsearch -LLL -o ldif-wrap=no -H "$URL" -x -D "$BINDDN" -w "$PW" -b "$BASE" -s sub -E pr=${pageSize}/noprompt "$FILTER" ${attributes.map((a) => `'${a}'`).join(' ')} > /dev/null`], {
         URL: dc.ldapsUrl, BINDDN: dc.connector.userPrincipalName, PW: dc.connector.password, BASE: dc.baseDn, FILTER: importFilter,
-        LDAPTLS_CACERT: dc.caFile, LDAPTLS_REQCERT: 'demand',
+        // The DC's certificate names dc1.<realm>, not the loopback address ldapsearch connects to, and OpenLDAP's
+        // client cannot be told another name: it still negotiates the same TLS session, but checks the name loosely.
+        LDAPTLS_CACERT: dc.caFile, LDAPTLS_REQCERT: 'allow',
       });
       raw.push(r.ms);
     }
     // The connector, a fresh connector space each run.
     const connector: { ms: number; objects: number; rssMb: number; rangeRequests: number }[] = [];
     for (let i = 0; i < runs; i++) {
-      const files = agentConfig(dc, { pageSize, rangeStep });
+      const files = writeAgentFiles(dc, { pageSize, rangeStep });
       try {
         const r = await time(process.execPath, ['bench/ad-import-worker.ts', files.configPath], {});
         const out = JSON.parse(r.stdout) as { summary: { objectsRead: number; durationMs: number; rangeRequests: number }; maxRssKb: number };

@@ -8,4 +8,4 @@ const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
 const summary = await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('full');
 space.close();
-process.stdout.write(JSON.stringify({ summary, maxRssKb: process.resourceUsage().maxRSS }));
+process.stdout.write(JSON.stringify({ summary, maxRssKb: process.resourceUsage().maxRSS, memory: process.memoryUsage() }));

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Attribute, Change, Client } from 'ldapts';
-import type { TestDc } from './test-dc.ts';
+import type { TemplateSeed, TestDc } from './test-dc.ts';
 
 export async function adminClient(dc: TestDc, url = dc.ldapsUrl): Promise<Client> {
   const client = new Client({ url, timeout: 600_000, tlsOptions: { ca: readFileSync(dc.caFile), servername: dc.hostName } });
@@ -144,6 +144,9 @@ export interface SmallDirectory {
   computers: string[];
   skipped: { aadUser: string; msolUser: string };
 }
+
+/** The small directory as a template seed: seeded once per machine, copied per DC. */
+export const smallSeed: TemplateSeed = { name: 'small-v1', run: (dc) => seedSmall(dc) };
 
 /** The small directory most tests use: every kind of object, a few dozen users, one 3,001-member group. */
 export async function seedSmall(dc: TestDc, options: { users?: number; largeGroupMembers?: number } = {}): Promise<SmallDirectory> {

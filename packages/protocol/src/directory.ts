@@ -28,6 +28,27 @@ const onPremises = {
   onPremisesDomainName: text.optional(),
 };
 
+/** A typed value of a multi-valued attribute (SCIM emails, phoneNumbers, ims, photos, entitlements, roles, certificates). */
+export const typedValue = z.strictObject({
+  value: z.string(),
+  type: z.string().optional(),
+  primary: z.boolean().optional(),
+  display: z.string().optional(),
+});
+export type TypedValue = z.infer<typeof typedValue>;
+
+export const postalAddress = z.strictObject({
+  formatted: text.optional(),
+  streetAddress: text.optional(),
+  locality: text.optional(),
+  region: text.optional(),
+  postalCode: text.optional(),
+  country: text.optional(),
+  type: text.optional(),
+  primary: z.boolean().optional(),
+});
+export type PostalAddress = z.infer<typeof postalAddress>;
+
 export const userAttributes = z.strictObject({
   userPrincipalName: upn,
   displayName: text.optional(),
@@ -48,6 +69,30 @@ export const userAttributes = z.strictObject({
   state: text.optional(),
   postalCode: text.optional(),
   country: text.optional(),
+  // name parts, profile and enterprise fields (SCIM core and enterprise user)
+  middleName: text.optional(),
+  honorificPrefix: text.optional(),
+  honorificSuffix: text.optional(),
+  formattedName: text.optional(),
+  nickName: text.optional(),
+  profileUrl: text.optional(),
+  userType: text.optional(),
+  preferredLanguage: text.optional(),
+  locale: text.optional(),
+  timezone: text.optional(),
+  costCenter: text.optional(),
+  division: text.optional(),
+  /** the manager's object id */
+  managerId: z.uuid().optional(),
+  // typed multi-valued attributes, kept only when mail, telephoneNumber, mobile and the address fields cannot say it all
+  emails: z.array(typedValue).optional(),
+  phoneNumbers: z.array(typedValue).optional(),
+  addresses: z.array(postalAddress).optional(),
+  ims: z.array(typedValue).optional(),
+  photos: z.array(typedValue).optional(),
+  entitlements: z.array(typedValue).optional(),
+  roles: z.array(typedValue).optional(),
+  x509Certificates: z.array(typedValue).optional(),
   ...onPremises,
 });
 export type UserAttributes = z.infer<typeof userAttributes>;

@@ -98,15 +98,19 @@ export class AdConnection {
 
   async *pages(spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<RawEntry[]> {
     const it = searchPages(this.client, spec, pageSize, controls);
-    for (;;) {
-      let next: IteratorResult<RawEntry[]>;
-      try {
-        next = await it.next();
-      } catch (err) {
-        throw ldapError(err, { what: `reading ${spec.base} page by page`, subject: spec.base });
+    try {
+      for (;;) {
+        let next: IteratorResult<RawEntry[]>;
+        try {
+          next = await it.next();
+        } catch (err) {
+          throw ldapError(err, { what: `reading ${spec.base} page by page`, subject: spec.base });
+        }
+        if (next.done) return;
+        yield next.value;
       }
-      if (next.done) return;
-      yield next.value;
+    } finally {
+      await it.return(undefined);
     }
   }
 

@@ -294,7 +294,7 @@ export class AdImporter {
         const kind = kindOf(d.attributes.objectClass ?? []);
         const usn = d.attributes.uSNChanged?.[0];
         const attributes = withoutVolatile(d.attributes);
-        const outcome = this.space.put({ guid: d.guid, dn: d.dn, kind, scope: this.scope(d.dn, kind, attributes, conn), attributes, usnChanged: usn ? BigInt(usn) : null }, run, before);
+        const outcome = this.space.put({ guid: d.guid, dn: d.dn, kind, scope: this.scope(d.dn, kind, attributes, conn), attributes, usnChanged: usn ? BigInt(usn) : null }, run, { known: before });
         this.count(summary, outcome);
         if (kind === 'group') {
           const m = d.member;
@@ -418,7 +418,7 @@ export class AdImporter {
     const scope = this.scope(d.dn, kind, attributes, conn);
     if (!before && scope === 'outside-containers') return;
     this.space.clearProblems(d.dn, d.guid);
-    const outcome = this.space.put({ guid: d.guid, dn: d.dn, kind, scope, attributes, usnChanged: usn ? BigInt(usn) : before?.usnChanged ?? null }, run, before);
+    const outcome = this.space.put({ guid: d.guid, dn: d.dn, kind, scope, attributes, usnChanged: usn ? BigInt(usn) : before?.usnChanged ?? null }, run, { known: before });
     this.count(summary, outcome);
     if (outcome === 'renamed' && before && (kind === 'organizationalUnit' || kind === 'container' || kind === 'domain')) {
       summary.renamed += this.space.moveSubtree(before.dn, d.dn, (o) => this.scope(o.dn, o.kind, o.attributes, conn));

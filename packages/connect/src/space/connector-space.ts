@@ -56,8 +56,9 @@ const schemaVersion = 1;
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+-- a rowid table: its rows (the attributes as JSON, a few KiB) are too large for WITHOUT ROWID to pay off
 CREATE TABLE IF NOT EXISTS objects (
-  guid TEXT PRIMARY KEY,
+  guid TEXT NOT NULL UNIQUE,
   dn TEXT NOT NULL,
   dn_key TEXT NOT NULL,
   kind TEXT NOT NULL,
@@ -67,9 +68,11 @@ CREATE TABLE IF NOT EXISTS objects (
   deleted INTEGER NOT NULL DEFAULT 0,
   seen_run INTEGER NOT NULL,
   seq INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX IF NOT EXISTS objects_dn_key ON objects(dn_key);
 CREATE INDEX IF NOT EXISTS objects_seq ON objects(seq);
+-- the sweep after a full read looks for live objects not seen in it: few, found without reading every row
+CREATE INDEX IF NOT EXISTS objects_unseen ON objects(seen_run) WHERE deleted = 0;
 CREATE TABLE IF NOT EXISTS members (
   group_guid TEXT NOT NULL,
   member_key TEXT NOT NULL,
@@ -235,13 +238,25 @@ export class ConnectorSpace {
     const out = new Map<string, SpaceObject>();
     for (let i = 0; i < guids.length; i += 500) {
       const chunk = guids.slice(i, i + 500);
-      const rows = this.db.prepare(`SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE guid IN (${chunk.map(() => '?').join(',')})`).all(...chunk);
+      const rows = this.getManyStatement(chunk.length).all(...chunk);
       for (const r of rows) {
         const o = this.row(r)!;
         out.set(o.guid, o);
       }
     }
     return out;
+  }
+
+  readonly #getMany = new Map<number, StatementSync>();
+
+  /** One prepared statement per chunk size (full chunks reuse theirs). */
+  private getManyStatement(n: number): StatementSync {
+    let statement = this.#getMany.get(n);
+    if (!statement) {
+      statement = this.db.prepare(`SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE guid IN (${Array.from({ length: n }, () => '?').join(',')})`);
+      if (this.#getMany.size < 8) this.#getMany.set(n, statement);
+    }
+    return statement;
   }
 
   private row(r: unknown): SpaceObject | undefined {
@@ -254,11 +269,12 @@ export class ConnectorSpace {
   }
 
   /**
-   * Stores an object's full state as imported. `existing` is what the space
-   * held (pass it when already read, to save a query).
+   * Stores an object's full state as imported. `existing.known` is what the
+   * space held (pass it when already read, to save a query; undefined when
+   * the object is new).
    */
-  put(object: Omit<SpaceObject, 'deleted' | 'seq'>, run: number, existing: SpaceObject | undefined | null = null): UpsertOutcome {
-    const before = existing === null ? this.get(object.guid) : existing;
+  put(object: Omit<SpaceObject, 'deleted' | 'seq'>, run: number, existing?: { known: SpaceObject | undefined }): UpsertOutcome {
+    const before = existing ? existing.known : this.get(object.guid);
     const attrs = canonicalJson(object.attributes);
     const usn = object.usnChanged === null ? null : object.usnChanged;
     if (!before) {
@@ -334,7 +350,7 @@ export class ConnectorSpace {
     for (const c of containers) {
       const key = dnKey(c);
       const [lo, hi] = descendantRange(key);
-      const rows = this.db.prepare('SELECT guid FROM objects WHERE deleted = 0 AND seen_run < ? AND (dn_key = ? OR (dn_key >= ? AND dn_key < ?))').all(run, key, lo, hi) as { guid: string }[];
+      const rows = this.db.prepare('SELECT guid FROM objects INDEXED BY objects_unseen WHERE deleted = 0 AND seen_run < ? AND (dn_key = ? OR (dn_key >= ? AND dn_key < ?))').all(run, key, lo, hi) as { guid: string }[];
       for (const r of rows) if (this.markDeleted(r.guid)) deleted.push(r.guid);
     }
     return deleted;

@@ -83,15 +83,25 @@ export async function searchOnce(client: Client, spec: SearchSpec, controls: Con
   };
 }
 
-/** A paged search (RFC 2696), one page at a time; nothing is requested until the caller asks for the next page. */
+/**
+ * A paged search (RFC 2696), one page at a time. The next page is asked for
+ * as soon as the current one arrives, so the DC reads it while the caller
+ * stores this one; at most one page waits in memory.
+ */
 export async function* searchPages(client: Client, spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<RawEntry[]> {
-  const paging = new PagedResultsControl({ critical: true, value: { size: pageSize } });
-  for (;;) {
-    const result = await searchOnce(client, spec, [...controls, paging]);
-    const answer = result.controls.find((ctl): ctl is PagedResultsControl => ctl instanceof PagedResultsControl);
-    yield result.entries;
-    const cookie = answer?.value?.cookie;
-    if (!cookie?.length) return;
-    paging.value = { size: pageSize, cookie };
+  type Page = Awaited<ReturnType<typeof searchOnce>>;
+  const request = (cookie?: Buffer): Promise<Page> => searchOnce(client, spec, [...controls, new PagedResultsControl({ critical: true, value: { size: pageSize, ...(cookie ? { cookie } : {}) } })]);
+  let pending: Promise<Page> | null = request();
+  try {
+    while (pending) {
+      const result: Page = await pending;
+      const answer = result.controls.find((ctl): ctl is PagedResultsControl => ctl instanceof PagedResultsControl);
+      const cookie: Buffer | undefined = answer?.value?.cookie;
+      pending = cookie?.length ? request(cookie) : null;
+      yield result.entries;
+    }
+  } finally {
+    // The caller stopped early (an error, a break): the prefetched page is not wanted; its failure must not go unhandled.
+    pending?.catch(() => {});
   }
 }
