@@ -20,6 +20,7 @@ export const errorCodes = {
   already_exists: 409,
   read_only_synced_object: 409,
   idempotency_key_reused: 422,
+  precondition_failed: 412,
   // agents and sync
   registration_token_invalid: 401,
   stale_epoch: 409,

@@ -64,3 +64,22 @@ export async function resolveByImmutableId(w: TenantWrite, immutableIds: readonl
   }
   return { ids, missing: immutableIds.filter((i) => !ids.has(i)) };
 }
+
+/** Ends every membership of a group (its members, not its own memberships). O(members), one statement. */
+export async function removeAllMembers(w: TenantWrite, groupId: string): Promise<number> {
+  const { rows } = await w.tx.query<{ n: number | string }>(
+    'SELECT count(*) AS n FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND NOT removed',
+    [w.tenantId, groupId],
+  );
+  const n = Number(rows[0]?.n ?? 0);
+  if (n === 0) return 0;
+  const first = w.reserveSeq(n);
+  await w.tx.query(
+    `UPDATE memberships m SET removed = true, change_seq = $3 + s.ord - 1
+       FROM (SELECT member_id, row_number() OVER (ORDER BY member_id) AS ord
+               FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND NOT removed) s
+      WHERE m.group_id = $2 AND m.member_id = s.member_id`,
+    [w.tenantId, groupId, first],
+  );
+  return n;
+}

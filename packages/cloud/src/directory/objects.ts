@@ -80,9 +80,19 @@ export async function getObject(q: Queryable, tenantId: string, type: ObjectType
   throw notFound(`the ${type} ${id}`);
 }
 
+/** A JSON value with object keys sorted: jsonb returns keys in its own order, so only content counts. */
+export function canonicalJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonicalJson);
+  if (v && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonicalJson((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** Equality of JSON values whatever the order of their keys. */
+export const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(canonicalJson(a)) === JSON.stringify(canonicalJson(b));
+
 /** Shallow equality of two attribute sets (values are JSON: strings, booleans, arrays of strings). */
 export function sameAttributes(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => k in b && JSON.stringify(a[k]) === JSON.stringify(b[k]));
+  return ka.every((k) => k in b && sameJson(a[k], b[k]));
 }

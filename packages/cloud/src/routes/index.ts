@@ -4,10 +4,11 @@ import { directoryRoutes } from './directory.ts';
 import { operatorRoutes } from './operator.ts';
 import { syncRoutes } from './sync.ts';
 import { tenantRoutes } from './tenant.ts';
+import { scimRoutes } from './scim.ts';
 
 /**
  * Every HTTP route of the cloud apart from OIDC (served by oidc-provider) and
  * the agent channel (a WebSocket upgrade). The tenant-isolation test walks
  * this list: a route added here without an isolation case fails it.
  */
-export const routes: readonly RouteDef[] = [...tenantRoutes, ...directoryRoutes, ...agentRoutes, ...syncRoutes, ...operatorRoutes];
+export const routes: readonly RouteDef[] = [...tenantRoutes, ...directoryRoutes, ...scimRoutes, ...agentRoutes, ...syncRoutes, ...operatorRoutes];

@@ -54,7 +54,9 @@ export function toScimError(err: unknown): ScimError | null {
     case 'quota_exceeded':
       return new ScimError(400, 'invalidValue', err.message);
     case 'body_too_large':
-      return new ScimError(413, 'tooMany', err.message);
+      return new ScimError(413, undefined, err.message);
+    case 'unsupported_media_type':
+      return new ScimError(415, undefined, err.message);
     default:
       return new ScimError(err.status, undefined, err.message);
   }

@@ -5,6 +5,9 @@ import { hasAnyRole, type Principal } from '../auth/principal.ts';
 import { hashSecret } from '../auth/secrets.ts';
 import type { CloudContext } from '../context.ts';
 import { roleDisplayNames } from '@skybridge/protocol';
+import { scimErrorResponse, toScimError, ScimError } from '../scim/errors.ts';
+
+const isScim = (path: string) => path === '/scim/v2' || path.startsWith('/scim/v2/');
 
 const problemHeaders = { 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
 
@@ -71,6 +74,10 @@ export function buildApp(cloud: CloudContext, routes: readonly RouteDef[]): Hono
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const allowed = patterns.filter((p) => p.re.test(path)).map((p) => p.method);
+    if (isScim(path)) {
+      if (allowed.length > 0) return scimErrorResponse(new ScimError(405, undefined, `${c.req.method} is not allowed on ${path}: use ${allowed.join(', ')}`), { allow: allowed.join(', ') });
+      return scimErrorResponse(new ScimError(404, undefined, `there is no ${path}: SCIM serves /Users, /Groups, /Bulk, /ServiceProviderConfig, /ResourceTypes and /Schemas`));
+    }
     if (allowed.length > 0) {
       const res = problemResponse(new SkybridgeError('method_not_allowed', `${c.req.method} is not allowed on ${path}: use ${allowed.join(', ')}`), path);
       res.headers.set('allow', allowed.join(', '));
@@ -81,8 +88,17 @@ export function buildApp(cloud: CloudContext, routes: readonly RouteDef[]): Hono
 
   app.onError((err, c) => {
     const path = new URL(c.req.url).pathname;
+    if (isScim(path)) {
+      const scim = toScimError(err);
+      if (scim) {
+        const headers: Record<string, string> = {};
+        if (scim.status === 401) headers['www-authenticate'] = 'Bearer';
+        return scimErrorResponse(scim, headers);
+      }
+    }
     if (err instanceof SkybridgeError) return problemResponse(err, path);
     cloud.logger.error({ err, method: c.req.method, path }, 'request failed');
+    if (isScim(path)) return scimErrorResponse(new ScimError(500, undefined, 'the cloud failed to handle this request; it was logged and nothing was half-written (every write is one transaction): retry, and report it if it persists'));
     return problemResponse(new SkybridgeError('internal_error', 'the cloud failed to handle this request; it was logged and nothing was half-written (every write is one transaction): retry, and report it if it persists'), path);
   });
   return app;
