@@ -65,7 +65,76 @@ const objectCases = (collection: 'users' | 'groups' | 'contacts', idOf: (w: Worl
   },
 });
 
+/** SCIM: tenant B's token finds nothing of tenant A's, by id, by filter or through Bulk. */
+const scimNotFound = async (w: World, method: string, path: string, body?: unknown) => {
+  const res = await w.t.call(method, `/scim/v2${path}`, { token: w.adminB, ...(body === undefined ? {} : { body }) });
+  assert.equal(res.status, 404, `${method} /scim/v2${path} as tenant B: expected 404, got ${res.status} ${JSON.stringify(res.body)}`);
+  assert.equal(res.body.status, '404');
+};
+const patchOp = (operations: unknown[]) => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: operations });
+const scimCases = (resource: 'Users' | 'Groups', idOf: (w: World) => string, newBody: (w: World) => unknown): Record<string, Case> => ({
+  [`GET /scim/v2/${resource}`]: async (w) => {
+    const all = await w.t.call('GET', `/scim/v2/${resource}?count=1000`, { token: w.adminB });
+    assert.ok(!all.body.Resources.some((r: { id: string }) => r.id === idOf(w)));
+    const byId = await w.t.call('GET', `/scim/v2/${resource}?filter=${encodeURIComponent(`id eq "${idOf(w)}"`)}`, { token: w.adminB });
+    assert.equal(byId.body.totalResults, 0);
+  },
+  [`POST /scim/v2/${resource}/.search`]: async (w) => {
+    const res = await w.t.call('POST', `/scim/v2/${resource}/.search`, { token: w.adminB, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:SearchRequest'], filter: `id eq "${idOf(w)}"` } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.totalResults, 0);
+  },
+  [`POST /scim/v2/${resource}`]: async (w) => {
+    const res = await w.t.call('POST', `/scim/v2/${resource}`, { token: w.adminB, body: newBody(w) });
+    if (resource === 'Users') {
+      assert.equal(res.status, 400);
+      assert.match(res.body.detail, /not a verified domain of this tenant/);
+    } else {
+      // a group of B naming A's user as a member is refused: the member is not B's
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.match(res.body.detail, /not a user, group or contact of this tenant/);
+    }
+  },
+  [`GET /scim/v2/${resource}/:id`]: (w) => scimNotFound(w, 'GET', `/${resource}/${idOf(w)}`),
+  [`PUT /scim/v2/${resource}/:id`]: async (w) => {
+    await scimNotFound(w, 'PUT', `/${resource}/${idOf(w)}`, { displayName: 'hijacked', ...(resource === 'Users' ? { userName: `x@${w.b.initialDomain}` } : {}) });
+    assert.notEqual((await w.t.call('GET', `/scim/v2/${resource}/${idOf(w)}`, { token: w.adminA })).body.displayName, 'hijacked');
+  },
+  [`PATCH /scim/v2/${resource}/:id`]: async (w) => {
+    await scimNotFound(w, 'PATCH', `/${resource}/${idOf(w)}`, patchOp([{ op: 'replace', path: 'displayName', value: 'hijacked' }]));
+    assert.notEqual((await w.t.call('GET', `/scim/v2/${resource}/${idOf(w)}`, { token: w.adminA })).body.displayName, 'hijacked');
+  },
+  [`DELETE /scim/v2/${resource}/:id`]: async (w) => {
+    await scimNotFound(w, 'DELETE', `/${resource}/${idOf(w)}`);
+    assert.equal((await w.t.call('GET', `/scim/v2/${resource}/${idOf(w)}`, { token: w.adminA })).status, 200);
+  },
+});
+const sameForEveryTenant = (path: string): Case => async (w) => {
+  const a = await w.t.call('GET', path, { token: w.adminA });
+  const b = await w.t.call('GET', path, { token: w.adminB });
+  assert.equal(b.status, 200);
+  assert.deepEqual(b.body, a.body, `${path} describes the service, not a tenant`);
+};
+
 const cases: Record<string, Case> = {
+  ...scimCases('Users', (w) => w.ids.user, (w) => ({ userName: `mallory@${w.a.initialDomain}` })),
+  ...scimCases('Groups', (w) => w.ids.group, (w) => ({ displayName: 'B group', members: [{ value: w.ids.user }] })),
+  'GET /scim/v2/ServiceProviderConfig': sameForEveryTenant('/scim/v2/ServiceProviderConfig'),
+  'GET /scim/v2/ResourceTypes': sameForEveryTenant('/scim/v2/ResourceTypes'),
+  'GET /scim/v2/ResourceTypes/:name': sameForEveryTenant('/scim/v2/ResourceTypes/User'),
+  'GET /scim/v2/Schemas': sameForEveryTenant('/scim/v2/Schemas'),
+  'GET /scim/v2/Schemas/:id': sameForEveryTenant('/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User'),
+  'POST /scim/v2/Bulk': async (w) => {
+    const res = await w.t.call('POST', '/scim/v2/Bulk', { token: w.adminB, body: {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: [
+        { method: 'PATCH', path: `/Groups/${w.ids.group}`, data: patchOp([{ op: 'remove', path: 'members' }]) },
+        { method: 'DELETE', path: `/Users/${w.ids.user}` },
+      ],
+    } });
+    assert.deepEqual(res.body.Operations.map((o: { status: string }) => o.status), ['404', '404']);
+    assert.deepEqual(await listIds(w, w.adminA, `/api/v1/groups/${w.ids.group}/members`), [w.ids.user]);
+  },
   'GET /api/v1/tenant': async (w) => {
     const res = await w.t.call('GET', '/api/v1/tenant', { token: w.adminB });
     assert.equal(res.body.id, w.b.tenantId);

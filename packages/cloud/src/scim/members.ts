@@ -36,6 +36,7 @@ export async function memberPage(q: Queryable, tenantId: string, groupId: string
 /** The member ids a PATCH or POST names (`[{ value: id }, …]`), checked to be live objects of the tenant. */
 export async function resolveMemberValues(w: TenantWrite, groupId: string, value: Json | undefined, where: string): Promise<string[]> {
   const list = value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+  if (list.length > maxMembersPerRequest) throw new ScimError(400, 'tooMany', `${where} names ${list.length} members; one operation takes at most ${maxMembersPerRequest}: split it into several`);
   const ids: string[] = [];
   for (const [i, v] of list.entries()) {
     const id = isObject(v) ? v.value : v;
