@@ -105,7 +105,7 @@ async function benchStore(kind: StoreKind): Promise<string[]> {
       const body = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${sample[i]!.upn.toUpperCase()}"`)}`);
       if (body.totalResults !== 1) throw new Error(`userName eq ${sample[i]!.upn}: ${body.totalResults} results`);
     });
-    const rawFiltered = await timed(sample.length, async (i) => { await store.query(`SELECT * FROM directory_objects WHERE tenant_id = $1 AND object_type = 'user' AND deleted_at IS NULL AND lower(upn) = lower($2)`, [tenant.tenantId, sample[i]!.upn]); });
+    const rawFiltered = await timed(sample.length, async (i) => { await store.query(`SELECT * FROM directory_objects WHERE tenant_id = $1 AND object_type = 'user' AND deleted_at IS NULL AND upn IS NOT NULL AND lower(upn) = lower($2)`, [tenant.tenantId, sample[i]!.upn]); });
     lines.push(`${kind.padEnd(8)} filtered queries SCIM userName eq  ${rate(sample.length, filtered.seconds)}   raw SELECT lower(upn) ${rate(sample.length, rawFiltered.seconds)}   (p50 ${ms(pct(filtered.latencies, 0.5))})`);
     const prefixes = 500;
     const prefix = await timed(prefixes, async (i) => { await scim('GET', `/Users?filter=${encodeURIComponent(`displayName sw "User ${i}" and emails.value ew "@${d}"`)}&count=10&sortBy=userName`); });

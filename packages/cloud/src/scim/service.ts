@@ -140,11 +140,17 @@ export interface ListQuery {
   cursor?: string | undefined;
 }
 
+/** The WHERE conditions (on `o`) selecting a tenant's live resources that match `filter`. */
+export function filterCondition(tenantId: string, kind: ResourceKind, filter: string | undefined): { where: string[]; params: SqlParams } {
+  const params = new SqlParams([tenantId, typeOf(kind)]);
+  const where = ['o.tenant_id = $1', 'o.object_type = $2', 'o.deleted_at IS NULL'];
+  if (filter !== undefined) where.push(filterToSql(kind, parseFilter(filter), params));
+  return { where, params };
+}
+
 /** Lists (or searches) a resource type: the filter and sorting run in SQL, a page at a time. */
 export async function listResources(ctx: ScimContext, kind: ResourceKind, query: ListQuery, options: ReadOptions): Promise<JsonObject> {
-  const p = new SqlParams([ctx.tenantId, typeOf(kind)]);
-  const where = ['o.tenant_id = $1', 'o.object_type = $2', 'o.deleted_at IS NULL'];
-  if (query.filter !== undefined) where.push(filterToSql(kind, parseFilter(query.filter), p));
+  const { where, params: p } = filterCondition(ctx.tenantId, kind, query.filter);
   const descending = query.sortOrder !== undefined && /^desc/i.test(query.sortOrder);
   if (query.sortOrder !== undefined && !/^(asc|desc)ending$/i.test(query.sortOrder)) throw new ScimError(400, 'invalidValue', `sortOrder must be ascending or descending (got ${query.sortOrder})`);
   const sort = query.sortBy ? sortExpression(kind, parseAttrPath(query.sortBy)) : null;

@@ -149,14 +149,16 @@ const escapeLike = (v: string) => v.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** One comparison of a scalar SQL expression. Never NULL. */
 function compare(sql: string, type: ScalarType, caseExact: boolean, op: CompareOp | 'pr', value: CompValue, p: SqlParams, label: string): string {
-  if (op === 'pr') return type === 'text' ? `COALESCE(${sql} <> '', false)` : `(${sql} IS NOT NULL)`;
+  if (op === 'pr') return type === 'text' ? `(${sql} IS NOT NULL AND ${sql} <> '')` : `(${sql} IS NOT NULL)`;
   if (value === null) {
     if (op === 'eq') return `(${sql} IS NULL${type === 'text' ? ` OR ${sql} = ''` : ''})`;
     if (op === 'ne') return compare(sql, type, caseExact, 'pr', null, p, label);
     throw new ScimError(400, 'invalidFilter', `${label} ${op} null: null can only be compared with eq or ne`);
   }
   const sqlOp = { eq: '=', ne: '<>', gt: '>', ge: '>=', lt: '<', le: '<=' } as Record<string, string>;
-  const wrap = (cond: string) => (op === 'ne' ? `(${sql} IS NULL OR ${cond})` : `COALESCE(${cond}, false)`);
+  // Null-safe without COALESCE, so that the planner still sees `lower(o.upn) = …` and can use an index
+  // (and `o.upn IS NOT NULL` lets it use the partial ones).
+  const wrap = (cond: string) => (op === 'ne' ? `(${sql} IS NULL OR ${cond})` : `(${sql} IS NOT NULL AND ${cond})`);
   switch (type) {
     case 'bool':
       if (typeof value !== 'boolean' || (op !== 'eq' && op !== 'ne')) throw new ScimError(400, 'invalidFilter', `${label} is a boolean: compare it with eq or ne and true or false`);
@@ -305,12 +307,13 @@ export function sortExpression(kind: ResourceKind, path: AttrPath): { sql: strin
   const c = r.column;
   if (c.kind === 'scalar') {
     const sql = c.type === 'text' && !c.caseExact ? `lower(${c.sql})` : c.type === 'time' ? `to_char(${c.sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')` : `${c.sql}::text`;
-    return { sql: `COALESCE(${sql}, '')`, label: r.label };
+    // code-point order ("C"), the same on every store and under every database locale
+    return { sql: `(COALESCE(${sql}, '') COLLATE "C")`, label: r.label };
   }
   if (c.kind === 'elements') {
     const key = r.sub ?? 'value';
     const v = c.strings ? `(e.v #>> '{}')` : `(e.v->>'${key}')`;
-    return { sql: `COALESCE((SELECT lower(${v}) FROM jsonb_array_elements(${c.source}) AS e(v) ORDER BY (e.v->>'primary') = 'true' DESC NULLS LAST LIMIT 1), '')`, label: r.label };
+    return { sql: `(COALESCE((SELECT lower(${v}) FROM jsonb_array_elements(${c.source}) AS e(v) ORDER BY (e.v->>'primary') = 'true' DESC NULLS LAST LIMIT 1), '') COLLATE "C")`, label: r.label };
   }
   if (c.kind === 'constant') return { sql: `'${c.value}'`, label: r.label };
   throw new ScimError(400, 'invalidValue', `sortBy ${r.label}: cannot sort by this attribute`);
