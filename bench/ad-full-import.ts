@@ -12,11 +12,13 @@
  *
  * raw: ldapsearch with the connector's exact base, filter, attributes and page
  * size, over LDAPS as the connector account, output to /dev/null.
- * connector: `skybridge connect import --full` in its own process (TLS, paged
+ * connector: `skybridge connect import --full` in its own process, with the
+ * agent's V8 limits (scripts/agent-node-flags) (TLS, paged
  * search, decoding and validation of every value, ranged member reads, writes
  * into the SQLite connector space), best of N runs.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { importedAttributes, importFilter, memberAttribute } from '../packages/connect/src/ad/attributes.ts';
 import { writeAgentFiles } from '../scripts/test-dc/agent-files.ts';
@@ -27,6 +29,8 @@ const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100
 const sizes = values.sizes.split(',').map(Number).sort((a, b) => a - b);
 const runs = Number(values.runs);
 const largeGroup = 60_000;
+/** The V8 limits the agent runs with (the skybridge launcher reads the same file). */
+const agentFlags = readFileSync(new URL('../scripts/agent-node-flags', import.meta.url), 'utf8').trim().split(/\s+/).filter(Boolean);
 
 /** Template seeds that grow: users-30000 starts from users-10000 and adds 20,000. */
 function seedFor(size: number, smaller: number | undefined, base: TemplateSeed | undefined): TemplateSeed {
@@ -100,7 +104,7 @@ for (const size of sizes) {
     for (let i = 0; i < runs; i++) {
       const files = writeAgentFiles(dc, { pageSize, rangeStep });
       try {
-        const r = await time(process.execPath, ['bench/ad-import-worker.ts', files.configPath], {});
+        const r = await time(process.execPath, [...agentFlags, 'bench/ad-import-worker.ts', files.configPath], {});
         const out = JSON.parse(r.stdout) as { summary: { objectsRead: number; durationMs: number; rangeRequests: number }; maxRssKb: number };
         connector.push({ ms: out.summary.durationMs, objects: out.summary.objectsRead, rssMb: out.maxRssKb / 1024, rangeRequests: out.summary.rangeRequests });
       } finally {
@@ -121,6 +125,6 @@ for (const size of sizes) {
     await dc.stop();
   }
 }
-console.log(`AD full import, best of ${runs} (Samba ${process.env.SAMBA_VERSION ?? '4.17'} on loopback, -M single; LDAPS; page 1000, range step 1000)`);
+console.log(`AD full import, best of ${runs}, agent flags ${agentFlags.join(' ')} (Samba ${process.env.SAMBA_VERSION ?? '4.17'} on loopback, -M single; LDAPS; page 1000, range step 1000)`);
 console.log('  users |  objects |  raw read |  raw rate | connector | conn rate |  ratio | peak RSS | ranges');
 for (const r of rows) console.log(r);
