@@ -14,9 +14,10 @@ export interface AgentFiles {
 /**
  * Writes `connect.yaml` and `ad-password` into `dir` (a new temporary
  * directory by default), with `activeDirectory` overrides. The connector
- * account is the DC's least-privileged one unless `account` says otherwise.
+ * account is the DC's least-privileged one unless `account` says otherwise;
+ * `topLevel` adds sections such as cloud and sync.
  */
-export function writeAgentFiles(dc: TestDc, overrides: Record<string, unknown> = {}, options: { account?: { bindAs: string; password: string }; dir?: string } = {}): AgentFiles {
+export function writeAgentFiles(dc: TestDc, overrides: Record<string, unknown> = {}, options: { account?: { bindAs: string; password: string }; dir?: string; topLevel?: Record<string, unknown> } = {}): AgentFiles {
   const dir = options.dir ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'skybridge-agent-'));
   mkdirSync(dir, { recursive: true });
   const passwordFile = join(dir, 'ad-password');
@@ -32,6 +33,7 @@ export function writeAgentFiles(dc: TestDc, overrides: Record<string, unknown> =
       passwordFile: './ad-password',
       ...overrides,
     },
+    ...(options.topLevel ?? {}),
   };
   const configPath = join(dir, 'connect.yaml');
   writeFileSync(configPath, stringify(config));

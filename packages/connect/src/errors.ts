@@ -25,6 +25,12 @@ export const connectErrorCodes = [
   // the connector space
   'connector_space_locked',
   'connector_space_invalid',
+  // synchronization to the cloud
+  'sync_not_registered',
+  'sync_delete_threshold',
+  'sync_lease_lost',
+  'sync_cloud_unavailable',
+  'sync_cloud_refused',
 ] as const;
 
 export type ConnectErrorCode = (typeof connectErrorCodes)[number];

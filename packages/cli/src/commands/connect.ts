@@ -1,7 +1,14 @@
 import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { AdImporter, ConnectorSpace, ImportWatcher, configPathFrom, loadConfig, type ImportProgress, type ImportSummary, type LoadedConfig } from '@skybridge/connect';
+import {
+  AdImporter, CloudClient, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
+  type ImportProgress, type ImportSummary, type LoadedConfig, type SyncSummary,
+} from '@skybridge/connect';
+
+const agentVersion = '0.1.0';
 
 /** The connector space lives in STATE_DIRECTORY/connect. */
 export const spaceDirectory = (loaded: LoadedConfig): string => join(loaded.config.stateDirectory, 'connect');
@@ -55,6 +62,55 @@ export function connectCommand(): Command {
     });
 
   connect
+    .command('register')
+    .description('Register this agent with its tenant in Skybridge Cloud (a one-time registration token from the admin center)')
+    .addOption(configOption())
+    .addOption(new Option('--token <token>', 'the one-time registration token').env('SKYBRIDGE_REGISTRATION_TOKEN').makeOptionMandatory())
+    .option('--pin <spki-sha256>', "trust the cloud's certificate by this pin (shown with the token), instead of cloud.caFile or the system CAs")
+    .action(async (opts: { config?: string; token: string; pin?: string }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const cloud = loaded.config.cloud;
+      if (!cloud) throw new ConnectError('config_invalid', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } to the configuration' });
+      const credentials = await registerAgent({
+        cloudUrl: cloud.url, registrationToken: opts.token, hostname: hostname(), version: agentVersion,
+        trust: { ...(cloud.caFile ? { ca: readFileSync(cloud.caFile, 'utf8') } : {}), ...(opts.pin ? { pin: opts.pin } : {}) },
+      });
+      saveCredentials(cloud.credentialsFile!, credentials);
+      process.stdout.write(`Registered as agent ${credentials.agentId} of tenant ${credentials.tenantId}; credentials in ${cloud.credentialsFile} (mode 0600)\n`);
+    });
+
+  connect
+    .command('sync')
+    .description('One cycle: import the changes from Active Directory, then export them to the cloud')
+    .addOption(configOption())
+    .option('--full', 'full import and full synchronization (every object compared with the cloud)')
+    .option('--dry-run', 'print every change the cycle would make, and make none (the import still runs)')
+    .option('--allow-deletes', 'let the deletions now pending through, above the delete threshold, once')
+    .option('--json', 'print the summary as JSON')
+    .action(async (opts: { config?: string; full?: boolean; dryRun?: boolean; allowDeletes?: boolean; json?: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      try {
+        const imported = await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run(opts.full ? 'full' : 'auto');
+        const cloud = loaded.config.cloud && !loaded.config.sync.staging && !opts.dryRun ? cloudClient(loaded) : null;
+        const engine = new SyncEngine(space, loaded.config.sync, cloud);
+        if (opts.dryRun) {
+          const report = engine.dryRun({ full: opts.full ?? false });
+          if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, ...report })}\n`);
+          else process.stdout.write(describe(imported) + describeDryRun(report));
+          return;
+        }
+        if (opts.allowDeletes) engine.allowPendingDeletes();
+        if (!loaded.config.cloud && !loaded.config.sync.staging) throw new ConnectError('sync_not_registered', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
+        const summary = await engine.cycle({ full: opts.full ?? false });
+        if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, sync: summary, errors: engine.store.errors() })}\n`);
+        else process.stdout.write(describe(imported) + describeSync(summary, engine));
+      } finally {
+        space.close();
+      }
+    });
+
+  connect
     .command('status')
     .description('What the connector space holds: objects, members, the last runs and import problems')
     .addOption(configOption())
@@ -63,7 +119,8 @@ export function connectCommand(): Command {
       const loaded = loadConfig(configPathFrom(opts.config));
       const space = ConnectorSpace.open(spaceDirectory(loaded));
       try {
-        const status = { counts: space.counts(), runs: space.runs(5), problems: space.problems() };
+        const sync = new SyncEngine(space, loaded.config.sync, null);
+        const status = { counts: space.counts(), runs: space.runs(5), problems: space.problems(), exported: sync.store.exportedCounts(), pending: sync.store.pending(), syncErrors: sync.store.errors() };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
           return;
@@ -72,12 +129,45 @@ export function connectCommand(): Command {
         const lines = [`Connector space ${space.path}`, `  objects: ${c.objects} (${c.inScope} in scope), tombstones: ${c.deleted}, member values: ${c.members}`, 'Last runs:'];
         for (const r of status.runs) lines.push(`  #${r.id} ${r.kind} ${r.status} ${r.startedAt}${r.error ? `: ${r.error}` : ` (+${r.summary.added ?? 0} ~${r.summary.updated ?? 0} >${r.summary.renamed ?? 0} -${r.summary.deleted ?? 0})`}`);
         if (status.problems.length) lines.push(`Import problems (${status.problems.length}):`, ...status.problems.slice(0, 20).map((p) => `  ${p.message}`));
+        lines.push(`Exported to the cloud: ${Object.entries(status.exported).map(([k, v]) => `${v} ${k}s`).join(', ') || 'nothing yet'}; pending: ${status.pending.objects} objects, ${status.pending.members} member changes, ${status.pending.deletes} deletions`);
+        if (status.syncErrors.length) lines.push(`Sync errors (${status.syncErrors.length}):`, ...status.syncErrors.slice(0, 20).map((e) => `  [${e.category}/${e.code}] ${e.message}`));
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         space.close();
       }
     });
   return connect;
+}
+
+function cloudClient(loaded: LoadedConfig): CloudClient {
+  const credentials = loadCredentials(loaded.config.cloud!.credentialsFile!);
+  return new CloudClient(credentials, loaded.config.cloud!.caFile ? { ca: readFileSync(loaded.config.cloud!.caFile, 'utf8') } : {});
+}
+
+function describeSync(s: SyncSummary, engine: SyncEngine): string {
+  const p = s.plan;
+  const lines = [`Sync: planned ${p.upserts} creations or updates, ${p.deletes} deletions, ${p.memberChanges} member changes (${p.objectsRead} objects compared)`];
+  if (s.staging) lines.push(`  staging mode: nothing exported; pending ${s.pending.objects} objects, ${s.pending.members} member changes, ${s.pending.deletes} deletions`);
+  if (s.export) {
+    const e = s.export;
+    lines.push(`  exported in ${e.batches} batches: ${e.created} created, ${e.updated} updated, ${e.unchanged} unchanged, ${e.deleted} deleted, ${e.memberChanges} member changes${e.retries ? `, ${e.retries} retries` : ''}`);
+  }
+  const errors = engine.store.errors();
+  if (errors.length) {
+    lines.push(`  ${errors.length} objects have sync errors:`);
+    for (const e of errors.slice(0, 10)) lines.push(`    [${e.category}/${e.code}] ${e.message}`);
+    if (errors.length > 10) lines.push(`    … and ${errors.length - 10} more (skybridge connect status)`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function describeDryRun(r: ReturnType<SyncEngine['dryRun']>): string {
+  const lines = [`Dry run: ${r.changes.length} changes would be exported (delete threshold ${r.deleteLimit}); nothing was changed`];
+  for (const c of r.changes) {
+    if (c.action === 'members') lines.push(`  members ${c.dn}: +${c.add} -${c.remove}`);
+    else lines.push(`  ${c.action} ${c.type ?? ''} ${c.dn}${c.attributes ? ` ${JSON.stringify(c.attributes)}` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function progressBar() {

@@ -73,6 +73,8 @@ const metaKeys = {
   fullPending: 'full.pending',
   lastFull: 'full.completed_at',
   lastRun: 'run.completed_at',
+  /** the domain's naming context (DC=corp,DC=example,DC=com), for the sync rules */
+  domain: 'ad.domain',
 } as const;
 
 const dirsyncFlags = (config: ActiveDirectoryConfig) =>
@@ -251,6 +253,7 @@ export class AdImporter {
   private savePosition(position: { mode: 'dirsync'; cookie: Buffer } | { mode: 'usn'; usn: bigint }, conn: AdConnection): void {
     this.space.setMeta(metaKeys.mode, position.mode);
     this.space.setMeta(metaKeys.dc, conn.rootDse.invocationId);
+    this.space.setMeta(metaKeys.domain, conn.rootDse.defaultNamingContext);
     this.space.setMeta(metaKeys.cookie, position.mode === 'dirsync' ? position.cookie.toString('base64') : undefined);
     this.space.setMeta(metaKeys.usn, position.mode === 'usn' ? position.usn.toString() : undefined);
   }

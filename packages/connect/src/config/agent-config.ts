@@ -60,6 +60,15 @@ export const activeDirectorySchema = z.strictObject({
   pollIntervalSeconds: z.number().min(0).max(86_400).default(300),
 });
 
+export const syncSchema = z.strictObject({
+  /** What anchors an object to its cloud object for ever (sent base64 as the immutable id). */
+  sourceAnchor: z.enum(['objectGUID', 'mS-DS-ConsistencyGuid']).default('objectGUID'),
+  /** Deletions one cycle may export before an administrator allows them: a count, or a percentage such as "5%". */
+  deleteThreshold: z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}(\.\d+)?%$/, 'must be a count such as 500 or a percentage such as "5%"')]).default(500),
+  /** Staging mode: import and plan everything, export nothing. */
+  staging: z.boolean().default(false),
+});
+
 export const agentConfigSchema = z.strictObject({
   version: z.literal(configVersion, { error: `must be ${configVersion}: this agent reads configuration version ${configVersion}` }),
   /** Connector space, change cookies, agent credentials. */
@@ -67,10 +76,14 @@ export const agentConfigSchema = z.strictObject({
   activeDirectory: activeDirectorySchema,
   cloud: z.strictObject({
     url: z.url({ protocol: /^https$/, error: 'must be the https:// URL of Skybridge Cloud' }),
-    /** Written by `skybridge connect register`; mode 0600. */
+    /** Written by `skybridge connect register` (default STATE_DIRECTORY/agent-credentials.json); mode 0600. */
     credentialsFile: z.string().min(1).optional(),
+    /** PEM file of the CA that issued the cloud's certificate, when it is not a public one (used to register; afterwards the registration's pin is checked). */
+    caFile: z.string().min(1).optional(),
   }).optional(),
+  sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false }),
 });
+export type SyncConfig = z.infer<typeof syncSchema>;
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type ActiveDirectoryConfig = z.infer<typeof activeDirectorySchema>;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConnectError } from '../errors.ts';
@@ -49,7 +49,10 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   config.stateDirectory = abs(config.stateDirectory);
   config.activeDirectory.passwordFile = abs(config.activeDirectory.passwordFile);
   if (config.activeDirectory.tls.caFile) config.activeDirectory.tls.caFile = abs(config.activeDirectory.tls.caFile);
-  if (config.cloud?.credentialsFile) config.cloud.credentialsFile = abs(config.cloud.credentialsFile);
+  if (config.cloud) {
+    config.cloud.credentialsFile = abs(config.cloud.credentialsFile ?? join(config.stateDirectory, 'agent-credentials.json'));
+    if (config.cloud.caFile) config.cloud.caFile = abs(config.cloud.caFile);
+  }
   if (config.activeDirectory.tls.caFile && config.activeDirectory.tls.fingerprint) {
     throw new ConnectError('config_invalid', `${path}: activeDirectory.tls: give caFile or fingerprint, not both`, {
       subject: 'activeDirectory.tls', fix: 'keep the one you mean: caFile trusts a CA, fingerprint trusts exactly one certificate',

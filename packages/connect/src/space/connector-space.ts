@@ -94,6 +94,34 @@ CREATE TABLE IF NOT EXISTS problems (
   PRIMARY KEY (dn, attribute)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS problems_guid ON problems(guid);
+-- The sync engine's side (packages/connect/src/sync): what was last exported per object,
+-- the planned changes not yet confirmed by the cloud (in order), and per-object sync errors.
+CREATE TABLE IF NOT EXISTS exports (
+  guid TEXT PRIMARY KEY,
+  immutable_id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  attrs TEXT NOT NULL,
+  object_id TEXT,
+  exported_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  phase INTEGER NOT NULL,
+  guid TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_phase ON outbox(phase, id);
+CREATE TABLE IF NOT EXISTS sync_errors (
+  guid TEXT PRIMARY KEY,
+  dn TEXT NOT NULL,
+  category TEXT NOT NULL,
+  code TEXT NOT NULL,
+  message TEXT NOT NULL,
+  attribute TEXT,
+  at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,
@@ -117,7 +145,8 @@ function canonicalJson(attributes: Record<string, string[]>): string {
 
 export class ConnectorSpace {
   readonly path: string;
-  private readonly db: DatabaseSync;
+  /** The SQLite database, for the sync engine's tables (one file, one transaction for both sides). */
+  readonly db: DatabaseSync;
   private seqValue: number;
   private readonly stmts: Record<string, StatementSync>;
 
@@ -230,7 +259,7 @@ export class ConnectorSpace {
 
   /** The live object at a DN, if any. */
   getByDn(dn: string): SpaceObject | undefined {
-    return this.row(this.stmts.getByKey!.get(dnKey(dn)));
+    return this.getByKey(dnKey(dn));
   }
 
   /** The stored objects among `guids`, in one query per 500. */
@@ -400,17 +429,34 @@ export class ConnectorSpace {
     return rows.map((r) => ({ groupGuid: r.group_guid, memberDn: r.member_dn, removed: r.removed === 1, seq: r.seq }));
   }
 
-  /** Objects changed after `seq`, in order (what the sync engine reads). */
+  /** Member rows changed after `seq` (added or removed), in order, a page at a time. */
+  membersChangedSince(seq: number, after: { seq: number; group: string; key: string } | null, limit = 5000): (SpaceMember & { memberKey: string })[] {
+    const rows = (after
+      ? this.db.prepare('SELECT group_guid, member_key, member_dn, removed, seq FROM members WHERE seq > ? AND (seq, group_guid, member_key) > (?, ?, ?) ORDER BY seq, group_guid, member_key LIMIT ?').all(seq, after.seq, after.group, after.key, limit)
+      : this.db.prepare('SELECT group_guid, member_key, member_dn, removed, seq FROM members WHERE seq > ? ORDER BY seq, group_guid, member_key LIMIT ?').all(seq, limit)) as { group_guid: string; member_key: string; member_dn: string; removed: number; seq: number }[];
+    return rows.map((r) => ({ groupGuid: r.group_guid, memberKey: r.member_key, memberDn: r.member_dn, removed: r.removed === 1, seq: r.seq }));
+  }
+
+  /** The groups `dn` is a (live) member of. */
+  groupsOf(dn: string): string[] {
+    return (this.db.prepare('SELECT group_guid FROM members WHERE member_key = ? AND removed = 0').all(dnKey(dn)) as { group_guid: string }[]).map((r) => r.group_guid);
+  }
+
+  /** The live object whose DN has this key. */
+  getByKey(key: string): SpaceObject | undefined {
+    return this.row(this.stmts.getByKey!.get(key));
+  }
+
+  /** Objects changed after `seq`, in order (what the sync engine reads); pages by (seq, guid), since a subtree move gives many objects one seq. */
   *changedSince(seq: number, limit = 1000): Generator<SpaceObject> {
-    let after = seq;
-    for (;;) {
-      const rows = this.db.prepare('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE seq > ? ORDER BY seq, guid LIMIT ?').all(after, limit);
-      if (!rows.length) return;
-      for (const r of rows) yield this.row(r)!;
-      const last = this.row(rows[rows.length - 1])!.seq;
-      if (last === after) return;
-      after = last;
+    const first = this.db.prepare('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE seq > ? ORDER BY seq, guid LIMIT ?');
+    const next = this.db.prepare('SELECT guid, dn, kind, scope, attrs, usn_changed, deleted, seq FROM objects WHERE seq > ? AND (seq, guid) > (?, ?) ORDER BY seq, guid LIMIT ?');
+    let rows = first.all(seq, limit);
+    while (rows.length) {
+      let last: SpaceObject | undefined;
+      for (const r of rows) yield (last = this.row(r)!);
       if (rows.length < limit) return;
+      rows = next.all(seq, last!.seq, last!.guid, limit);
     }
   }
 

@@ -17,7 +17,7 @@ export interface AgentFiles extends WrittenFiles {
 }
 
 /** Writes a config file (and a 0600 password file) for the DC, with `activeDirectory` overrides, and loads it. */
-export function agentConfig(dc: TestDc, overrides: Record<string, unknown> = {}, options: { account?: { bindAs: string; password: string } } = {}): AgentFiles {
+export function agentConfig(dc: TestDc, overrides: Record<string, unknown> = {}, options: { account?: { bindAs: string; password: string }; topLevel?: Record<string, unknown> } = {}): AgentFiles {
   const files = writeAgentFiles(dc, overrides, options);
   return { ...files, loaded: loadConfig(files.configPath) };
 }

@@ -1,0 +1,125 @@
+/**
+ * One sync cycle: plan (connector space → outbox), check the delete
+ * threshold, export (outbox → cloud). Staging mode plans and exports
+ * nothing; a dry run plans, reports every change, and keeps nothing.
+ */
+import { ConnectError } from '../errors.ts';
+import type { CloudClient } from '../cloud/cloud-client.ts';
+import type { ConnectorSpace } from '../space/connector-space.ts';
+import { ExportStore, phases, type OutboxItem } from './export-store.ts';
+import { Exporter, type ExportSummary, type ExporterOptions } from './exporter.ts';
+import { plan, planInto, type PlanSummary } from './planner.ts';
+import type { SourceAnchor } from './source-anchor.ts';
+
+export interface SyncSettings {
+  sourceAnchor: SourceAnchor;
+  /** deletions one cycle may export without an administrator allowing them: a count, or a percentage of exported objects */
+  deleteThreshold: number | string;
+  /** plan, never export */
+  staging: boolean;
+}
+
+export interface SyncSummary {
+  plan: PlanSummary;
+  export: ExportSummary | null;
+  pending: { objects: number; members: number; deletes: number };
+  staging: boolean;
+  durationMs: number;
+}
+
+export interface DryRunChange {
+  action: 'create-or-update' | 'delete' | 'members';
+  dn: string;
+  type?: string;
+  immutableId?: string;
+  attributes?: Record<string, unknown>;
+  add?: number;
+  remove?: number;
+}
+
+const allowedDeletesKey = 'sync.allowed_deletes';
+
+export class SyncEngine {
+  readonly space: ConnectorSpace;
+  readonly store: ExportStore;
+  readonly #settings: SyncSettings;
+  readonly #cloud: CloudClient | null;
+  readonly #exporterOptions: ExporterOptions;
+
+  constructor(space: ConnectorSpace, settings: SyncSettings, cloud: CloudClient | null, exporterOptions: ExporterOptions = {}) {
+    this.space = space;
+    this.store = new ExportStore(space.db);
+    this.#settings = settings;
+    this.#cloud = cloud;
+    this.#exporterOptions = exporterOptions;
+  }
+
+  #rules() {
+    const domain = this.space.getMeta('ad.domain');
+    if (!domain) throw new ConnectError('change_state_invalid', 'nothing has been imported from Active Directory yet', { fix: 'run skybridge connect import first' });
+    return { domainDns: domain.split(',').map((p) => p.replace(/^DC=/i, '')).join('.').toLowerCase() };
+  }
+
+  /** Deletions the threshold lets through without an administrator. */
+  deleteLimit(): number {
+    const t = this.#settings.deleteThreshold;
+    if (typeof t === 'number') return t;
+    // "5%" (the config schema checks the form)
+    const exported = Object.values(this.store.exportedCounts()).reduce((a, b) => a + b, 0);
+    return Math.floor((exported * Number(t.slice(0, -1))) / 100);
+  }
+
+  /** Lets the deletions now pending through once (skybridge connect sync --allow-deletes). */
+  allowPendingDeletes(): number {
+    const n = this.store.pending().deletes;
+    this.space.setMeta(allowedDeletesKey, String(n));
+    return n;
+  }
+
+  async cycle(options: { full?: boolean } = {}): Promise<SyncSummary> {
+    const started = Date.now();
+    const planned = plan(this.space, this.store, { rules: this.#rules(), anchor: this.#settings.sourceAnchor, full: options.full ?? false });
+    const pending = this.store.pending();
+    if (this.#settings.staging) return { plan: planned, export: null, pending, staging: true, durationMs: Date.now() - started };
+    if (!this.#cloud) throw new ConnectError('sync_not_registered', 'this agent is not registered with a cloud', { fix: 'run skybridge connect register --url … --token …' });
+    const limit = this.deleteLimit();
+    const allowed = Number(this.space.getMeta(allowedDeletesKey) ?? 0);
+    if (pending.deletes > limit && pending.deletes > allowed) {
+      throw new ConnectError('sync_delete_threshold', `this cycle would delete ${pending.deletes} objects from the cloud, more than the delete threshold (${limit}); nothing was exported`, {
+        fix: 'check why so many objects left the scope (a filter, an OU move, a failed import); if the deletions are right, run skybridge connect sync --allow-deletes',
+      });
+    }
+    const exported = await new Exporter(this.space, this.store, this.#cloud, this.#exporterOptions).drain();
+    this.space.setMeta(allowedDeletesKey, undefined);
+    return { plan: planned, export: exported, pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
+  }
+
+  /** What a cycle would change, without keeping anything (the outbox, the cursor and the errors are left as they were). */
+  dryRun(options: { full?: boolean } = {}): { plan: PlanSummary; changes: DryRunChange[]; deleteLimit: number } {
+    const rules = this.#rules();
+    this.space.db.exec('BEGIN');
+    try {
+      const planned = planInto(this.space, this.store, { rules, anchor: this.#settings.sourceAnchor, full: options.full ?? false });
+      const changes: DryRunChange[] = [];
+      let items: OutboxItem[];
+      let last = 0;
+      const page = this.space.db.prepare('SELECT id, phase, guid, body FROM outbox WHERE id > ? ORDER BY id LIMIT 1000');
+      do {
+        items = (page.all(last) as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) }));
+        for (const item of items) {
+          const b = item.body;
+          const dn = 'dn' in b ? b.dn : (this.space.get(item.guid)?.dn ?? item.guid);
+          if (b.kind === 'upsert') changes.push({ action: 'create-or-update', dn, type: b.type, immutableId: b.immutableId, attributes: b.attributes });
+          else if (b.kind === 'delete') changes.push({ action: 'delete', dn, type: b.type, immutableId: b.immutableId });
+          else changes.push({ action: 'members', dn, add: b.add.length, remove: b.remove.length });
+          last = Math.max(last, item.id);
+        }
+      } while (items.length === 1000);
+      return { plan: planned, changes: changes.sort((a, b) => order(a) - order(b)), deleteLimit: this.deleteLimit() };
+    } finally {
+      this.space.db.exec('ROLLBACK');
+    }
+  }
+}
+
+const order = (c: DryRunChange) => (c.action === 'create-or-update' ? phases.objects : c.action === 'members' ? phases.members : phases.deletes);

@@ -1,0 +1,130 @@
+/**
+ * The sync engine's state, in the connector space's database:
+ *
+ * - exports: what the cloud holds of each object, as last confirmed
+ *   (immutable id, type, attributes and their hash, cloud object id);
+ * - outbox: the changes planned and not yet confirmed, in order and in three
+ *   phases (objects, then memberships, then deletions), so that a crash at
+ *   any point resumes with the same batches;
+ * - sync_errors: objects a rule could not project or the cloud refused,
+ *   retried every cycle until they succeed.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { ObjectType, SyncErrorCategory } from '@skybridge/protocol';
+
+export interface Exported {
+  guid: string;
+  immutableId: string;
+  type: ObjectType;
+  hash: string;
+  attributes: Record<string, unknown>;
+  objectId: string | null;
+}
+
+export const phases = { objects: 1, members: 2, deletes: 3 } as const;
+
+export type OutboxBody =
+  | { kind: 'upsert'; type: ObjectType; immutableId: string; attributes: Record<string, unknown>; hash: string; dn: string }
+  | { kind: 'delete'; type: ObjectType; immutableId: string; dn: string }
+  | { kind: 'members'; add: string[]; remove: string[] };
+
+export interface OutboxItem {
+  id: number;
+  phase: number;
+  guid: string;
+  body: OutboxBody;
+}
+
+export interface SyncErrorRecord {
+  guid: string;
+  dn: string;
+  category: SyncErrorCategory | 'rule';
+  code: string;
+  message: string;
+  attribute: string | null;
+  at: string;
+}
+
+export class ExportStore {
+  readonly #db: DatabaseSync;
+  readonly #s: Record<string, StatementSync>;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.#s = {
+      get: p('SELECT guid, immutable_id, type, hash, attrs, object_id FROM exports WHERE guid = ?'),
+      put: p(`INSERT INTO exports (guid, immutable_id, type, hash, attrs, object_id, exported_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (guid) DO UPDATE SET immutable_id = excluded.immutable_id, type = excluded.type, hash = excluded.hash, attrs = excluded.attrs,
+          object_id = coalesce(excluded.object_id, exports.object_id), exported_at = excluded.exported_at`),
+      remove: p('DELETE FROM exports WHERE guid = ?'),
+      enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
+      next: p('SELECT id, phase, guid, body FROM outbox ORDER BY phase, id LIMIT ?'),
+      done: p('DELETE FROM outbox WHERE id = ?'),
+      pending: p('SELECT phase, count(*) AS n FROM outbox GROUP BY phase'),
+      setError: p(`INSERT INTO sync_errors (guid, dn, category, code, message, attribute, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
+      clearError: p('DELETE FROM sync_errors WHERE guid = ?'),
+      errors: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors ORDER BY dn'),
+      errorGuids: p('SELECT guid FROM sync_errors'),
+      exportedCount: p('SELECT type, count(*) AS n FROM exports GROUP BY type'),
+    };
+  }
+
+  get(guid: string): Exported | undefined {
+    const r = this.#s.get!.get(guid) as { guid: string; immutable_id: string; type: ObjectType; hash: string; attrs: string; object_id: string | null } | undefined;
+    return r ? { guid: r.guid, immutableId: r.immutable_id, type: r.type, hash: r.hash, attributes: JSON.parse(r.attrs) as Record<string, unknown>, objectId: r.object_id } : undefined;
+  }
+
+  put(e: Exported): void {
+    this.#s.put!.run(e.guid, e.immutableId, e.type, e.hash, JSON.stringify(e.attributes), e.objectId, new Date().toISOString());
+  }
+
+  remove(guid: string): void {
+    this.#s.remove!.run(guid);
+  }
+
+  enqueue(phase: number, guid: string, body: OutboxBody): void {
+    this.#s.enqueue!.run(phase, guid, body.kind, JSON.stringify(body));
+  }
+
+  /** The next planned changes, in export order. */
+  next(limit: number): OutboxItem[] {
+    return (this.#s.next!.all(limit) as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
+  }
+
+  done(id: number): void {
+    this.#s.done!.run(id);
+  }
+
+  /** Planned changes per phase. */
+  pending(): { objects: number; members: number; deletes: number } {
+    const out = { objects: 0, members: 0, deletes: 0 };
+    for (const r of this.#s.pending!.all() as { phase: number; n: number }[]) {
+      if (r.phase === phases.objects) out.objects = r.n;
+      else if (r.phase === phases.members) out.members = r.n;
+      else out.deletes = r.n;
+    }
+    return out;
+  }
+
+  setError(e: Omit<SyncErrorRecord, 'at'>): void {
+    this.#s.setError!.run(e.guid, e.dn, e.category, e.code, e.message, e.attribute, new Date().toISOString());
+  }
+
+  clearError(guid: string): void {
+    this.#s.clearError!.run(guid);
+  }
+
+  errors(): SyncErrorRecord[] {
+    return this.#s.errors!.all() as unknown as SyncErrorRecord[];
+  }
+
+  errorGuids(): string[] {
+    return (this.#s.errorGuids!.all() as { guid: string }[]).map((r) => r.guid);
+  }
+
+  exportedCounts(): Record<string, number> {
+    return Object.fromEntries((this.#s.exportedCount!.all() as { type: string; n: number }[]).map((r) => [r.type, r.n]));
+  }
+}

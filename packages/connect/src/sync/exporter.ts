@@ -1,0 +1,181 @@
+/**
+ * Export: drains the outbox into sync batches, in order (objects, then
+ * memberships, then deletions), under the tenant's lease.
+ *
+ * Each batch's Idempotency-Key is derived from the outbox items it carries
+ * (ids never reused) and their content, so after a crash the same items make
+ * the same batch with the same key, and the cloud answers with what it
+ * already did instead of doing it twice. The results and the removal of the
+ * items from the outbox are stored in one transaction. A refused object is
+ * recorded with its category and retried next cycle; it never blocks the
+ * others. 429 and 5xx answers and lost connections are retried with backoff
+ * (Retry-After honoured).
+ */
+import { createHash } from 'node:crypto';
+import { maxBatchOperations, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
+import type { CloudClient } from '../cloud/cloud-client.ts';
+import { CloudApiError } from '../cloud/http.ts';
+import { ConnectError } from '../errors.ts';
+import type { ConnectorSpace } from '../space/connector-space.ts';
+import type { ExportStore, OutboxItem } from './export-store.ts';
+
+/** Member values per batch, so that a batch stays well under the cloud's body limit. */
+const memberValuesPerBatch = 20_000;
+const leaseSeconds = 120;
+
+export interface ExportSummary {
+  batches: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  memberChanges: number;
+  errors: number;
+  retries: number;
+}
+
+export interface ExporterOptions {
+  /** a sleep that tests can shorten */
+  sleep?: (ms: number) => Promise<void>;
+  maxAttempts?: number;
+  onBatch?: (summary: ExportSummary) => void;
+}
+
+interface Prepared {
+  item: OutboxItem;
+  op: SyncOperation | null;
+}
+
+export class Exporter {
+  readonly #space: ConnectorSpace;
+  readonly #store: ExportStore;
+  readonly #cloud: CloudClient;
+  readonly #options: ExporterOptions;
+  #lease: { epoch: number; renewedAt: number } | null = null;
+
+  constructor(space: ConnectorSpace, store: ExportStore, cloud: CloudClient, options: ExporterOptions = {}) {
+    this.#space = space;
+    this.#store = store;
+    this.#cloud = cloud;
+    this.#options = options;
+  }
+
+  async drain(): Promise<ExportSummary> {
+    const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, retries: 0 };
+    try {
+      for (;;) {
+        const items = this.#store.next(maxBatchOperations);
+        if (!items.length) break;
+        const prepared = this.#prepare(items);
+        const sendable = prepared.filter((p): p is Prepared & { op: SyncOperation } => p.op !== null);
+        let results: SyncObjectResult[] = [];
+        if (sendable.length) {
+          const key = `skybridge-${createHash('sha256').update(JSON.stringify([sendable.map((p) => p.item.id), sendable.map((p) => p.op)])).digest('base64url')}`;
+          results = await this.#send(key, sendable.map((p) => p.op), summary);
+          summary.batches += 1;
+        }
+        this.#space.transaction(() => {
+          let r = 0;
+          for (const p of prepared) {
+            if (p.op) this.#apply(p, results[r++]!, summary);
+            this.#store.done(p.item.id);
+          }
+        });
+        this.#options.onBatch?.(summary);
+      }
+    } finally {
+      if (this.#lease) await this.#cloud.releaseLease(this.#lease.epoch).catch(() => {});
+      this.#lease = null;
+    }
+    return summary;
+  }
+
+  /** Turns outbox items into operations, up to one batch; member items name members by their exported immutable ids. */
+  #prepare(items: OutboxItem[]): Prepared[] {
+    const out: Prepared[] = [];
+    let memberValues = 0;
+    for (const item of items) {
+      // one phase per batch: memberships name objects by the immutable ids their own batch confirmed
+      if (item.phase !== items[0]!.phase) break;
+      const b = item.body;
+      if (b.kind === 'upsert') out.push({ item, op: { op: 'upsert', type: b.type, immutableId: b.immutableId, attributes: b.attributes } });
+      else if (b.kind === 'delete') out.push({ item, op: { op: 'delete', type: b.type, immutableId: b.immutableId } });
+      else {
+        if (memberValues > 0 && memberValues + b.add.length + b.remove.length > memberValuesPerBatch) break;
+        const group = this.#store.get(item.guid);
+        const ids = (guids: string[]) => guids.map((g) => this.#store.get(g)?.immutableId).filter((x): x is string => !!x);
+        const add = group ? ids(b.add) : [];
+        const remove = group ? ids(b.remove) : [];
+        memberValues += add.length + remove.length;
+        // a group or members the cloud does not hold (out of scope, or refused): nothing to send
+        out.push({ item, op: group && (add.length || remove.length) ? { op: 'upsert', type: 'group', immutableId: group.immutableId, attributes: group.attributes, members: { add, remove } } : null });
+      }
+    }
+    return out;
+  }
+
+  #apply(p: Prepared & { op: SyncOperation | null }, result: SyncObjectResult, summary: ExportSummary): void {
+    const b = p.item.body;
+    if (result.status === 'error') {
+      summary.errors += 1;
+      const e = result.error!;
+      const o = this.#space.get(p.item.guid);
+      this.#store.setError({ guid: p.item.guid, dn: o?.dn ?? ('dn' in b ? b.dn : p.item.guid), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
+      return;
+    }
+    if (b.kind === 'members') {
+      summary.memberChanges += (p.op as { members: { add: string[]; remove: string[] } }).members.add.length + (p.op as { members: { add: string[]; remove: string[] } }).members.remove.length;
+      return;
+    }
+    this.#store.clearError(p.item.guid);
+    if (b.kind === 'delete') {
+      this.#store.remove(p.item.guid);
+      summary.deleted += 1;
+      return;
+    }
+    this.#store.put({ guid: p.item.guid, immutableId: b.immutableId, type: b.type, hash: b.hash, attributes: b.attributes, objectId: result.objectId ?? null });
+    if (result.status === 'created') summary.created += 1;
+    else if (result.status === 'updated') summary.updated += 1;
+    else summary.unchanged += 1;
+  }
+
+  async #ensureLease(): Promise<number> {
+    if (this.#lease && Date.now() - this.#lease.renewedAt < (leaseSeconds / 3) * 1000) return this.#lease.epoch;
+    try {
+      const lease = await this.#cloud.acquireLease(leaseSeconds);
+      if (this.#lease && lease.epoch !== this.#lease.epoch) {
+        throw new ConnectError('sync_lease_lost', `the sync lease moved on (epoch ${this.#lease.epoch} → ${lease.epoch}) while this agent exported`, { fix: 'make sure only one agent is active for the tenant; the next cycle continues where this one stopped' });
+      }
+      this.#lease = { epoch: lease.epoch, renewedAt: Date.now() };
+      return lease.epoch;
+    } catch (err) {
+      if (err instanceof CloudApiError && err.code === 'lease_held') {
+        throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease: ${err.message}`, { fix: 'run this agent in staging mode, or stop the other one; the lease expires two minutes after its holder stops renewing it' });
+      }
+      throw err;
+    }
+  }
+
+  async #send(key: string, operations: SyncOperation[], summary: ExportSummary): Promise<SyncObjectResult[]> {
+    const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const maxAttempts = this.#options.maxAttempts ?? 10;
+    for (let attempt = 1; ; attempt++) {
+      const epoch = await this.#ensureLease();
+      try {
+        const answer = await this.#cloud.sendBatch(key, { epoch, operations });
+        if (answer.results.length !== operations.length) throw new ConnectError('sync_cloud_refused', `the cloud answered ${answer.results.length} results for ${operations.length} operations`);
+        return [...answer.results].sort((a, b) => a.index - b.index);
+      } catch (err) {
+        if (err instanceof CloudApiError && err.code === 'stale_epoch') {
+          throw new ConnectError('sync_lease_lost', `the cloud refused the batch: this agent's lease epoch ${epoch} is no longer current (another agent took over)`, { fix: 'check which agent is active; this one stops exporting', cause: err });
+        }
+        const retryable = !(err instanceof CloudApiError) || err.status === 429 || err.status >= 500;
+        if (!retryable) throw new ConnectError('sync_cloud_refused', `the cloud refused a sync batch: ${(err as Error).message}`, { cause: err });
+        if (attempt >= maxAttempts) throw new ConnectError('sync_cloud_unavailable', `the cloud did not take a sync batch after ${attempt} attempts: ${(err as Error).message}`, { fix: 'check that the cloud is reachable; the next cycle sends the same batch again (it is never applied twice)', cause: err });
+        const retryAfter = err instanceof CloudApiError ? Number(err.problem.retryAfter ?? NaN) : NaN;
+        summary.retries += 1;
+        await sleep(Number.isFinite(retryAfter) ? retryAfter * 1000 : Math.min(30_000, 500 * 2 ** (attempt - 1)));
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Samba DC → agent (the skybridge CLI, as an administrator runs it) → cloud,
+ * on both stores: the initial sync, deltas (modify, rename, move, delete, a
+ * one-member change), the delete threshold, dry run and staging mode. The
+ * DC's own objectGUIDs, read over LDAP as the administrator, are the oracle
+ * for the immutable ids.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { stringify, parse } from 'yaml';
+import { Change, Attribute } from 'ldapts';
+import type { CreatedTenant } from '@skybridge/cloud';
+import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
+import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import { runCli } from '../../../cloud/test/helpers/cli.ts';
+import { adminClient } from '../../../../scripts/test-dc/seed.ts';
+import { guidToBytes, guidToString } from '../../src/ad/guid.ts';
+import { agentConfig, smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
+
+const skybridgeUser = 'urn:skybridge:params:scim:schemas:extension:2.0:User';
+
+for (const kind of storeKinds) {
+  describe(`sync end to end: Samba DC to agent to cloud (${kind})`, () => {
+    let dc: TestDc;
+    let seed: SmallDirectory;
+    let t: TestCloud;
+    let tenant: CreatedTenant;
+    let token: string;
+    let files: AgentFiles;
+
+    const scim = async (path: string) => {
+      const res = await t.call('GET', `/scim/v2${path}`, { token });
+      assert.ok(res.status === 200 || res.status === 404, `${path}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res;
+    };
+    const userByDn = async (dn: string) => {
+      const res = await scim(`/Users?filter=${encodeURIComponent(`${skybridgeUser}:onPremisesDistinguishedName eq "${dn.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)}`);
+      return res.body.Resources[0] as Record<string, any> | undefined;
+    };
+    const groupByName = async (name: string) => (await scim(`/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}&membersCount=10000`)).body.Resources[0] as Record<string, any> | undefined;
+    const sync = async (...args: string[]) => {
+      const res = await runCli(['connect', 'sync', '--config', files.configPath, '--json', ...args]);
+      return { ...res, json: res.code === 0 ? JSON.parse(res.stdout) : null };
+    };
+    const setConfig = (change: (c: Record<string, any>) => void) => {
+      const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
+      change(c);
+      writeFileSync(files.configPath, stringify(c));
+    };
+    const objectGuidOf = async (dn: string) => {
+      const client = await adminClient(dc);
+      try {
+        const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] });
+        return Buffer.from(searchEntries[0]!.objectGUID as Buffer).toString('base64');
+      } finally {
+        await client.unbind();
+      }
+    };
+    const ldap = async (fn: (client: Awaited<ReturnType<typeof adminClient>>) => Promise<void>) => {
+      const client = await adminClient(dc);
+      try {
+        await fn(client);
+      } finally {
+        await client.unbind();
+      }
+    };
+
+    before(async () => {
+      ({ dc, seed } = await smallDc());
+      t = await startTestCloud(kind);
+      tenant = await t.createTenant('contoso');
+      token = await t.token(tenant);
+      const caFile = `${dc.dir}/cloud-ca.pem`;
+      writeFileSync(caFile, t.trust.ca!);
+      files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url, caFile } } });
+      const registration = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
+      const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', registration.body.registrationToken]);
+      assert.equal(registered.code, 0, registered.stderr);
+      assert.match(registered.stdout, /Registered as agent/);
+    });
+    after(async () => {
+      files?.cleanup();
+      await t?.close();
+      await dc?.stop();
+    });
+
+    test('the initial sync exports users, groups and contacts with the default rules', async () => {
+      const res = await sync();
+      assert.equal(res.code, 0, res.stderr);
+      const s = res.json.sync;
+      assert.equal(s.export.errors, 0, JSON.stringify(res.json.errors));
+      assert.ok(s.export.created > 40, JSON.stringify(s));
+      // every user with a UPN, as AD has it; the immutable id is base64 of AD's objectGUID
+      const sample = seed.users.find((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales))!;
+      const cloudUser = await userByDn(sample.dn);
+      assert.ok(cloudUser, `${sample.dn} is in the cloud`);
+      assert.equal(cloudUser.userName, sample.userPrincipalName);
+      assert.equal(cloudUser.externalId, await objectGuidOf(sample.dn));
+      assert.equal(guidToString(Buffer.from(cloudUser.externalId, 'base64')), guidToString(guidToBytes(guidToString(Buffer.from(cloudUser.externalId, 'base64')))));
+      assert.equal(cloudUser.name.givenName, sample.givenName);
+      assert.equal(cloudUser.name.familyName, sample.sn);
+      assert.equal(cloudUser.emails[0].value, sample.mail);
+      assert.equal(cloudUser[skybridgeUser].onPremisesSyncEnabled, true);
+      assert.equal(cloudUser[skybridgeUser].onPremisesDomainName, dc.dnsDomain);
+      assert.match(cloudUser[skybridgeUser].onPremisesSecurityIdentifier, /^S-1-5-21-/);
+      assert.equal((await userByDn(seed.disabledUser.dn))!.active, false);
+      assert.equal((await userByDn(seed.commaUser.dn))!.userName, seed.commaUser.userPrincipalName);
+      // not exported: no UPN (a sync error), AAD_/MSOL_ accounts, computers, contacts without mail
+      assert.equal(await userByDn(seed.noUpnUser.dn), undefined);
+      assert.ok(res.json.errors.some((e: { dn: string; code: string }) => e.dn === seed.noUpnUser.dn && e.code === 'missing_upn'));
+      assert.equal(await userByDn(seed.skipped.aadUser), undefined);
+      assert.equal(await userByDn(seed.skipped.msolUser), undefined);
+      assert.equal(await userByDn(seed.computers[0]!), undefined);
+      const contacts = await t.call('GET', '/api/v1/contacts?limit=1000', { token });
+      assert.deepEqual(contacts.body.items.map((c: { mail: string }) => c.mail), ['partner@example.net']);
+      // groups with their members, nested groups included
+      const sales = await groupByName('Sales Team');
+      assert.equal(sales!.members?.length, 10, JSON.stringify({ sales, sync: s }));
+      const nested = await groupByName('Everyone Nested');
+      assert.deepEqual(nested!.members.map((m: { display: string; type: string }) => `${m.type}:${m.display}`).sort(), ['Group:Engineers', 'Group:Sales Team']);
+      assert.equal((await groupByName('All Staff (mail)'))!.members.length, 20);
+      // the large group's members are contacts without mail: out of scope, so it is exported empty
+      assert.equal((await groupByName('Large Group'))!.members, undefined);
+      // a second cycle with nothing changed exports nothing
+      const again = await sync();
+      assert.equal(again.json.sync.export.batches, 0, JSON.stringify(again.json.sync));
+    });
+
+    test('deltas: a modify, a rename, a move, a delete and a one-member change', async () => {
+      const [a, b, c, d] = seed.users.filter((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales)).slice(10, 14) as [typeof seed.users[0], typeof seed.users[0], typeof seed.users[0], typeof seed.users[0]];
+      const salesTeam = `CN=Sales Team,${seed.ous.groups}`;
+      const member = seed.users[0]!;
+      const renamed = b.dn.replace(/^CN=[^,]+/, 'CN=Renamed Person');
+      const moved = c.dn.replace(seed.ous.sales, seed.ous.engineering);
+      await ldap(async (client) => {
+        await client.modify(a.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Chief Tester'] }) })]);
+        await client.modifyDN(b.dn, renamed.split(',')[0]!);
+        await client.modifyDN(c.dn, moved);
+        await client.del(d.dn);
+        await client.modify(salesTeam, [new Change({ operation: 'delete', modification: new Attribute({ type: 'member', values: [member.dn] }) })]);
+      });
+      const res = await sync();
+      assert.equal(res.code, 0, res.stderr);
+      const s = res.json.sync;
+      assert.equal(s.plan.memberChanges, 1, 'one member change, not the member list');
+      assert.equal(s.plan.deletes, 1);
+      assert.equal((await userByDn(a.dn))!.title, 'Chief Tester');
+      assert.equal((await userByDn(renamed))!.userName, b.userPrincipalName);
+      assert.equal((await userByDn(moved))!.userName, c.userPrincipalName);
+      assert.equal(await userByDn(d.dn), undefined);
+      assert.equal((await scim(`/Users?filter=${encodeURIComponent(`userName eq "${d.userPrincipalName}"`)}`)).body.totalResults, 0);
+      const sales = await groupByName('Sales Team');
+      assert.equal(sales!.members.length, 9);
+      assert.ok(!sales!.members.some((m: { display: string }) => m.display === `${member.givenName} ${member.sn}`));
+    });
+
+    test('the delete threshold stops the export until deletions are allowed', async () => {
+      setConfig((c) => { c.sync = { deleteThreshold: 1 }; });
+      const victims = seed.users.filter((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales)).slice(15, 17);
+      await ldap(async (client) => { for (const v of victims) await client.del(v.dn); });
+      const stopped = await sync();
+      assert.equal(stopped.code, 1);
+      assert.match(stopped.stderr, /would delete 2 objects from the cloud, more than the delete threshold \(1\)/);
+      assert.match(stopped.stderr, /--allow-deletes/);
+      for (const v of victims) assert.ok(await userByDn(v.dn), 'nothing deleted yet');
+      const allowed = await sync('--allow-deletes');
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.equal(allowed.json.sync.export.deleted, 2);
+      for (const v of victims) assert.equal(await userByDn(v.dn), undefined);
+      setConfig((c) => { delete c.sync; });
+    });
+
+    test('a dry run reports the changes and makes none; staging mode exports nothing', async () => {
+      const u = seed.users.filter((x) => x.userPrincipalName && x.dn.includes(seed.ous.sales))[17]!;
+      await ldap(async (client) => client.modify(u.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'department', values: ['Dry Run'] }) })]));
+      const dry = await sync('--dry-run');
+      assert.equal(dry.code, 0, dry.stderr);
+      const change = dry.json.changes.find((x: { dn: string }) => x.dn === u.dn);
+      assert.equal(change.action, 'create-or-update');
+      assert.equal(change.attributes.department, 'Dry Run');
+      assert.notEqual((await userByDn(u.dn))!['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.department, 'Dry Run');
+
+      setConfig((c) => { c.sync = { staging: true }; });
+      const staged = await sync();
+      assert.equal(staged.code, 0, staged.stderr);
+      assert.equal(staged.json.sync.staging, true);
+      assert.equal(staged.json.sync.pending.objects, 1);
+      assert.notEqual((await userByDn(u.dn))!['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.department, 'Dry Run');
+
+      setConfig((c) => { delete c.sync; });
+      const real = await sync();
+      assert.equal(real.json.sync.export.updated, 1);
+      assert.equal((await userByDn(u.dn))!['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'].department, 'Dry Run');
+      const status = await runCli(['connect', 'status', '--config', files.configPath, '--json']);
+      const st = JSON.parse(status.stdout);
+      assert.deepEqual(st.pending, { objects: 0, members: 0, deletes: 0 });
+      assert.ok(st.exported.user > 30);
+    });
+  });
+}
