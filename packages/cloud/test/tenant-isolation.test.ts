@@ -194,6 +194,17 @@ const cases: Record<string, Case> = {
     assert.notEqual(res.results[1]!.objectId, w.ids.syncedUser);
     await stillThere(w, `/api/v1/users/${w.ids.syncedUser}`);
   },
+  'PATCH /api/v1/tenant': async (w) => {
+    const res = await w.t.call('PATCH', '/api/v1/tenant', { token: w.adminB, body: { blockSoftMatch: true } });
+    assert.equal(res.body.id, w.b.tenantId);
+    assert.equal((await w.t.call('GET', '/api/v1/tenant', { token: w.adminA })).body.blockSoftMatch, false);
+    await w.t.call('PATCH', '/api/v1/tenant', { token: w.adminB, body: { blockSoftMatch: false } });
+  },
+  'POST /sync/v1/match-preview': async (w) => {
+    const preview = await w.agentB.matchPreview([{ type: 'user', immutableId: w.ids.syncedImmutableId, attributes: { userPrincipalName: `x@${w.b.initialDomain}` } }]);
+    // (B may hold its own object with that id, created by the batches case): never A's
+    assert.notEqual(preview.results[0]!.objectId, w.ids.syncedUser, 'A\'s object is invisible to B');
+  },
   'GET /sync/v1/changes': async (w) => {
     const feed = await w.agentB.changes(undefined, 5000);
     assert.ok(!JSON.stringify(feed).includes(w.ids.syncedUser));

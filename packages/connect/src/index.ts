@@ -13,7 +13,7 @@ export { ChangeNotifier } from './ad/change-notifier.ts';
 export { ConnectorSpace, type SpaceObject, type SpaceMember } from './space/connector-space.ts';
 export { guidToString, guidToBytes, sidToString } from './ad/guid.ts';
 export { saveCredentials, loadCredentials } from './cloud/credentials-file.ts';
-export { SyncEngine, type SyncSettings, type SyncSummary, type DryRunChange } from './sync/engine.ts';
+export { SyncEngine, type SyncSettings, type SyncSummary, type DryRunChange, type TakeoverEntry, type TakeoverPreview } from './sync/engine.ts';
 export { ExportStore, type SyncErrorRecord } from './sync/export-store.ts';
 export { project, type Projection } from './sync/default-rules.ts';
 export { immutableIdOf, sourceAnchors, type SourceAnchor } from './sync/source-anchor.ts';

@@ -88,6 +88,8 @@ export const syncObjectResult = z.strictObject({
   immutableId: z.string(),
   status: z.enum(syncResultStatus),
   objectId: z.string().optional(),
+  /** how an upsert found an existing cloud object: by immutable id onto a cloud-managed one (hard), or by UPN or primary SMTP address (soft) */
+  match: z.enum(['hard', 'soft']).optional(),
   error: z
     .strictObject({
       category: z.enum(['duplicate_attribute', 'data_validation', 'large_object', 'quota', 'other']),
@@ -105,6 +107,29 @@ export const syncBatchResponse = z.strictObject({
   results: z.array(syncObjectResult),
 });
 export type SyncBatchResponse = z.infer<typeof syncBatchResponse>;
+
+/**
+ * POST /sync/v1/match-preview: how each object would match in the cloud,
+ * before anything is written (skybridge connect takeover --preview). Read only.
+ */
+export const matchPreviewRequest = z.strictObject({
+  objects: z.array(z.strictObject({ type: z.enum(objectTypes), immutableId, attributes: z.record(z.string(), z.unknown()) })).min(1).max(maxBatchOperations),
+});
+export type MatchPreviewRequest = z.infer<typeof matchPreviewRequest>;
+export const matchPreviewResponse = z.strictObject({
+  results: z.array(z.strictObject({
+    index: z.number().int(),
+    immutableId: z.string(),
+    /** hard: an object with this immutable id exists (synced already, or cloud-managed and taken over); soft: matched by UPN or primary SMTP address; new: created; refused: a match the rules forbid */
+    outcome: z.enum(['hard', 'soft', 'new', 'refused']),
+    objectId: z.string().optional(),
+    /** for hard: whether the cloud object is synchronized already (else cloud-managed) */
+    synced: z.boolean().optional(),
+    by: z.string().optional(),
+    reason: z.string().optional(),
+  })),
+});
+export type MatchPreviewResponse = z.infer<typeof matchPreviewResponse>;
 
 /** GET /sync/v1/changes?cursor=&limit= : the tenant's synced objects as the cloud sees them. */
 export const objectChange = z.strictObject({

@@ -20,6 +20,7 @@ export const paths = {
     batches: '/sync/v1/batches',
     changes: '/sync/v1/changes',
     lease: '/sync/v1/lease',
+    matchPreview: '/sync/v1/match-preview',
   },
   health: '/healthz',
 } as const;

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
-  type ImportProgress, type ImportSummary, type LoadedConfig, type SyncSummary,
+  type ImportProgress, type ImportSummary, type LoadedConfig, type SyncSummary, type TakeoverEntry,
 } from '@skybridge/connect';
 
 const agentVersion = '0.1.0';
@@ -106,6 +106,45 @@ export function connectCommand(): Command {
         if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, sync: summary, errors: engine.store.errors() })}\n`);
         else process.stdout.write(describe(imported) + describeSync(summary, engine));
       } finally {
+        space.close();
+      }
+    });
+
+  connect
+    .command('takeover')
+    .description('Upgrading from another sync tool: which cloud objects the agent would hard-match, soft-match or create (nothing is written)')
+    .addOption(configOption())
+    .addOption(new Option('--preview', 'list the matches without writing anything (required: the takeover itself is the next sync)').makeOptionMandatory())
+    .option('--report <file>', 'write every object and its outcome to this file (JSON lines)')
+    .option('--json', 'print the counts as JSON')
+    .action(async (opts: { config?: string; report?: string; json?: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      const report = opts.report ? openSync(opts.report, 'w', 0o600) : null;
+      try {
+        await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('auto');
+        const engine = new SyncEngine(space, loaded.config.sync, cloudClient(loaded));
+        const notable: TakeoverEntry[] = [];
+        const tally = await engine.takeoverPreview((e) => {
+          if (report) writeSync(report, `${JSON.stringify(e)}\n`);
+          if ((e.outcome === 'soft' || e.outcome === 'refused' || (e.outcome === 'hard' && !e.synced)) && notable.length < 200) notable.push(e);
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(tally)}\n`);
+          return;
+        }
+        const lines = [
+          'Takeover preview (nothing was written):',
+          `  hard match (same immutable id): ${tally.hard}, of which ${tally.takenOver} cloud-managed objects taken over`,
+          `  soft match (UPN or primary SMTP address): ${tally.soft}`,
+          `  created: ${tally.new}`,
+          `  refused: ${tally.refused}`,
+        ];
+        for (const e of notable) lines.push(`  ${e.outcome.padEnd(7)} ${e.type} ${e.dn}${e.objectId ? ` → ${e.objectId}` : ''}${e.by ? ` (by ${e.by})` : ''}${e.reason ? `: ${e.reason}` : ''}`);
+        if (opts.report) lines.push(`Every object: ${opts.report}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        if (report !== null) closeSync(report);
         space.close();
       }
     });

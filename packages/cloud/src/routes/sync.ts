@@ -1,10 +1,11 @@
-import { leaseRequest, syncBatchRequest, type Role } from '@skybridge/protocol';
+import { leaseRequest, matchPreviewRequest, syncBatchRequest, type Role } from '@skybridge/protocol';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyBatch, idempotencyKeyPattern } from '../sync/batches.ts';
 import { readChanges } from '../sync/changes.ts';
 import { acquireLease, releaseLease } from '../sync/lease.ts';
 import { pageSize } from '../directory/pagination.ts';
+import { previewMatches } from '../sync/matching.ts';
 
 const syncRole: readonly Role[] = ['DirectorySynchronizationAccounts'];
 
@@ -26,6 +27,15 @@ export const syncRoutes: RouteDef[] = [
       const request = await ctx.body(syncBatchRequest, 'the batch');
       const result = await applyBatch(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas });
       return json(result, result.replayed ? 200 : 201);
+    },
+  }),
+  tenantRoute({
+    method: 'POST', path: '/sync/v1/match-preview', roles: syncRole,
+    summary: 'How up to 500 objects would match (hard, soft, new or refused), without writing anything: the takeover preview.',
+    handler: async (ctx) => {
+      agentOf(ctx.principal);
+      const { objects } = await ctx.body(matchPreviewRequest, 'the preview request');
+      return json({ results: await previewMatches(ctx.cloud.store, ctx.principal.tenantId, objects) });
     },
   }),
   tenantRoute({

@@ -1,33 +1,58 @@
-import { json, tenantRoute, type RouteDef } from '../http/route.ts';
+import { z } from 'zod';
+import { json, tenantRoute, type RequestContext, type RouteDef } from '../http/route.ts';
+import type { Principal } from '../auth/principal.ts';
 import { notFound } from '../http/problem.ts';
 import { directoryReaders } from './directory.ts';
+
+const tenantChanges = z.strictObject({
+  /** never match a synced object onto a cloud object by UPN or primary SMTP address */
+  blockSoftMatch: z.boolean().optional(),
+  /** never let synchronization take over a cloud-managed object that carries the same immutable id */
+  blockHardMatchTakeover: z.boolean().optional(),
+});
+
+async function readTenant(ctx: RequestContext<Principal>) {
+  const { tenantId } = ctx.principal;
+  const { rows } = await ctx.cloud.store.query<{ id: string; name: string; initial_domain: string; object_count: number; quotas: object; dir_sync_enabled: boolean; created_at: Date | string; block_soft_match: boolean; block_hard_match_takeover: boolean }>(
+    'SELECT id, name, initial_domain, object_count, quotas, dir_sync_enabled, created_at, block_soft_match, block_hard_match_takeover FROM tenants WHERE id = $1',
+    [tenantId],
+  );
+  const t = rows[0];
+  if (!t) throw notFound('the tenant');
+  const { rows: domains } = await ctx.cloud.store.query<{ name: string; is_initial: boolean; is_default: boolean; verified: boolean }>(
+    'SELECT name, is_initial, is_default, verified FROM domains WHERE tenant_id = $1 ORDER BY name',
+    [tenantId],
+  );
+  return json({
+    id: t.id,
+    name: t.name,
+    initialDomain: t.initial_domain,
+    createdDateTime: new Date(t.created_at).toISOString(),
+    objectCount: t.object_count,
+    quotas: { ...ctx.cloud.config.quotas, ...t.quotas },
+    directorySynchronizationEnabled: t.dir_sync_enabled,
+    blockSoftMatch: t.block_soft_match,
+    blockHardMatchTakeover: t.block_hard_match_takeover,
+    domains: domains.map((d) => ({ name: d.name, isInitial: d.is_initial, isDefault: d.is_default, isVerified: d.verified })),
+  });
+}
 
 export const tenantRoutes: RouteDef[] = [
   tenantRoute({
     method: 'GET', path: '/api/v1/tenant', roles: [...directoryReaders, 'DirectorySynchronizationAccounts'],
     summary: 'The caller\'s tenant: name, domains, quotas, object count and whether directory synchronization is on.',
+    handler: readTenant,
+  }),
+  tenantRoute({
+    method: 'PATCH', path: '/api/v1/tenant', roles: ['GlobalAdministrator', 'HybridIdentityAdministrator'],
+    summary: 'Changes the tenant\'s directory synchronization switches: blockSoftMatch, blockHardMatchTakeover.',
     handler: async (ctx) => {
-      const { tenantId } = ctx.principal;
-      const { rows } = await ctx.cloud.store.query<{ id: string; name: string; initial_domain: string; object_count: number; quotas: object; dir_sync_enabled: boolean; created_at: Date | string }>(
-        'SELECT id, name, initial_domain, object_count, quotas, dir_sync_enabled, created_at FROM tenants WHERE id = $1',
-        [tenantId],
+      const changes = await ctx.body(tenantChanges, 'the tenant changes');
+      await ctx.cloud.store.query(
+        `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover) WHERE id = $1`,
+        [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null],
       );
-      const t = rows[0];
-      if (!t) throw notFound('the tenant');
-      const { rows: domains } = await ctx.cloud.store.query<{ name: string; is_initial: boolean; is_default: boolean; verified: boolean }>(
-        'SELECT name, is_initial, is_default, verified FROM domains WHERE tenant_id = $1 ORDER BY name',
-        [tenantId],
-      );
-      return json({
-        id: t.id,
-        name: t.name,
-        initialDomain: t.initial_domain,
-        createdDateTime: new Date(t.created_at).toISOString(),
-        objectCount: t.object_count,
-        quotas: { ...ctx.cloud.config.quotas, ...t.quotas },
-        directorySynchronizationEnabled: t.dir_sync_enabled,
-        domains: domains.map((d) => ({ name: d.name, isInitial: d.is_initial, isDefault: d.is_default, isVerified: d.verified })),
-      });
+      return readTenant(ctx);
     },
   }),
 ];

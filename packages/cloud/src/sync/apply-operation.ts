@@ -4,6 +4,7 @@ import type { TenantWrite } from '../directory/tenant-lock.ts';
 import { validateObject, type ObjectError } from '../directory/validate-object.ts';
 import { derivedColumns, objectColumns, sameAttributes, type ObjectRow } from '../directory/objects.ts';
 import { addMembers, removeAllLinks, removeMembers, resolveByImmutableId } from '../directory/memberships.ts';
+import { findSoftMatch, matchSettings, type MatchSettings } from './matching.ts';
 
 type Outcome = Omit<SyncObjectResult, 'index' | 'immutableId'>;
 
@@ -26,6 +27,12 @@ type UpnOwner = { id: string; immutable_id: string | null; source: string };
 export class BatchLookups {
   readonly objects = new Map<string, ObjectRow | null>();
   readonly upnOwners = new Map<string, UpnOwner | null>();
+  #settings: MatchSettings | undefined;
+
+  /** The tenant's matching switches, read once per batch. */
+  async settings(w: TenantWrite): Promise<MatchSettings> {
+    return (this.#settings ??= await matchSettings(w.tx, w.tenantId));
+  }
 
   static async load(w: TenantWrite, ops: readonly SyncOperation[]): Promise<BatchLookups> {
     const lookups = new BatchLookups();
@@ -95,9 +102,26 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
   if (op.members && op.type !== 'group') {
     throw new ObjectFailure({ category: 'data_validation', code: 'members_on_non_group', message: `a ${op.type} has no members: send members only with groups` });
   }
-  const existing = await findByImmutableId(w, op.immutableId, lookups);
+  let existing = await findByImmutableId(w, op.immutableId, lookups);
   if (existing && existing.object_type !== op.type) {
     throw new ObjectFailure({ category: 'data_validation', code: 'type_mismatch', message: `the immutable id ${op.immutableId} already belongs to a ${existing.object_type}, not a ${op.type}: an object's type never changes; check the source anchor` });
+  }
+  let match: 'hard' | 'soft' | undefined;
+  if (existing && existing.deleted_at === null && existing.source === 'cloud') {
+    // hard match onto a cloud-managed object (sync was turned off, or it was created with this id)
+    if ((await lookups.settings(w)).blockHardMatchTakeover) {
+      throw new ObjectFailure({ category: 'other', code: 'hard_match_blocked', message: `the cloud ${op.type} ${existing.id} has the immutable id ${op.immutableId} but is managed in the cloud, and this tenant blocks hard-match takeover: turn blockHardMatchTakeover off to let synchronization take it over` });
+    }
+    match = 'hard';
+  }
+  if (!existing) {
+    const soft = await findSoftMatch(w.tx, w.tenantId, op.type, attributes, await lookups.settings(w), true);
+    if (soft.kind === 'refused') throw new ObjectFailure({ category: 'duplicate_attribute', code: soft.code, message: soft.message });
+    if (soft.kind === 'match') {
+      await w.tx.query('UPDATE directory_objects SET immutable_id = $2 WHERE id = $1', [soft.row.id, op.immutableId]);
+      existing = { ...soft.row, immutable_id: op.immutableId };
+      match = 'soft';
+    }
   }
   if (cols.upn) await checkUpnFree(w, cols.upn, existing?.id ?? null, lookups);
   // from here on this operation changes the object and its UPN: later operations read them again
@@ -155,7 +179,7 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
       status = 'updated';
     }
   }
-  return { status, objectId };
+  return { status, objectId, ...(match ? { match } : {}) };
 }
 
 async function updateRow(w: TenantWrite, id: string, attributes: Record<string, unknown>, cols: ReturnType<typeof derivedColumns>, seq: number, restore: boolean) {

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, calculateJwkThumbprint, type JWK } from 'jose';
 import WebSocket from 'ws';
 import {
-  changesResponse, cloudToAgentMessage, heartbeatResponse, leaseResponse, paths, registerResponse, syncBatchResponse,
+  changesResponse, cloudToAgentMessage, heartbeatResponse, leaseResponse, matchPreviewResponse, paths, registerResponse, syncBatchResponse,
+  type MatchPreviewRequest, type MatchPreviewResponse,
   type ChangesResponse, type ChannelRequest, type HeartbeatRequest, type LeaseResponse, type SyncBatchRequest, type SyncBatchResponse,
 } from '@skybridge/protocol';
 import { callJson, CloudApiError, httpExchange } from './http.ts';
@@ -122,6 +123,11 @@ export class CloudClient {
   /** Sends a batch; retry with the same idempotency key and the same batch after any failure. */
   async sendBatch(idempotencyKey: string, batch: SyncBatchRequest): Promise<SyncBatchResponse> {
     return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', { method: 'POST', body: batch, headers: { 'idempotency-key': idempotencyKey } }));
+  }
+
+  /** How objects would match in the cloud; writes nothing. */
+  async matchPreview(objects: MatchPreviewRequest['objects']): Promise<MatchPreviewResponse> {
+    return matchPreviewResponse.parse(await this.#call(paths.sync.matchPreview, 'previewing matches', { method: 'POST', body: { objects } }));
   }
 
   async changes(cursor?: string, limit?: number): Promise<ChangesResponse> {

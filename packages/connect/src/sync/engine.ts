@@ -94,6 +94,41 @@ export class SyncEngine {
     return { plan: planned, export: exported, pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
   }
 
+  /**
+   * The takeover preview (upgrading from another sync tool): how every
+   * in-scope object would match in the cloud, asked 500 at a time, with
+   * nothing written on either side. `onEntry` receives each object.
+   */
+  async takeoverPreview(onEntry: (e: TakeoverEntry) => void): Promise<TakeoverPreview> {
+    if (!this.#cloud) throw new ConnectError('sync_not_registered', 'the takeover preview asks the cloud: this agent is not registered', { fix: 'run skybridge connect register first' });
+    const rules = this.#rules();
+    const tally: TakeoverPreview = { hard: 0, takenOver: 0, soft: 0, new: 0, refused: 0 };
+    this.space.db.exec('BEGIN');
+    try {
+      // As if nothing had been exported yet: every object in scope
+      this.space.db.exec('DELETE FROM exports');
+      planInto(this.space, this.store, { rules, anchor: this.#settings.sourceAnchor, full: true });
+      const page = this.space.db.prepare("SELECT id, body FROM outbox WHERE kind = 'upsert' AND id > ? ORDER BY id LIMIT 500");
+      let last = 0;
+      for (;;) {
+        const rows = page.all(last) as { id: number; body: string }[];
+        if (!rows.length) break;
+        last = rows.at(-1)!.id;
+        const bodies = rows.map((r) => JSON.parse(r.body) as { type: 'user' | 'group' | 'contact'; immutableId: string; attributes: Record<string, unknown>; dn: string });
+        const answer = await this.#cloud.matchPreview(bodies.map((b) => ({ type: b.type, immutableId: b.immutableId, attributes: b.attributes })));
+        for (const r of answer.results) {
+          const b = bodies[r.index]!;
+          tally[r.outcome] += 1;
+          if (r.outcome === 'hard' && r.synced === false) tally.takenOver += 1;
+          onEntry({ dn: b.dn, type: b.type, immutableId: b.immutableId, outcome: r.outcome, objectId: r.objectId, synced: r.synced, by: r.by, reason: r.reason });
+        }
+      }
+      return tally;
+    } finally {
+      this.space.db.exec('ROLLBACK');
+    }
+  }
+
   /** What a cycle would change, without keeping anything (the outbox, the cursor and the errors are left as they were). */
   dryRun(options: { full?: boolean } = {}): { plan: PlanSummary; changes: DryRunChange[]; deleteLimit: number } {
     const rules = this.#rules();
@@ -120,6 +155,26 @@ export class SyncEngine {
       this.space.db.exec('ROLLBACK');
     }
   }
+}
+
+export interface TakeoverEntry {
+  dn: string;
+  type: string;
+  immutableId: string;
+  outcome: 'hard' | 'soft' | 'new' | 'refused';
+  objectId?: string | undefined;
+  synced?: boolean | undefined;
+  by?: string | undefined;
+  reason?: string | undefined;
+}
+
+export interface TakeoverPreview {
+  hard: number;
+  /** of the hard matches, those onto cloud-managed objects (taken over) */
+  takenOver: number;
+  soft: number;
+  new: number;
+  refused: number;
 }
 
 const order = (c: DryRunChange) => (c.action === 'create-or-update' ? phases.objects : c.action === 'members' ? phases.members : phases.deletes);

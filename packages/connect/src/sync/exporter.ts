@@ -21,7 +21,19 @@ import type { ExportStore, OutboxItem } from './export-store.ts';
 
 /** Member values per batch, so that a batch stays well under the cloud's body limit. */
 const memberValuesPerBatch = 20_000;
-const leaseSeconds = 120;
+
+/**
+ * Tuning knobs from the environment, for operators and tests:
+ * SKYBRIDGE_SYNC_BATCH_OPERATIONS (1–500, default 500) and
+ * SKYBRIDGE_SYNC_LEASE_SECONDS (10–900, default 120).
+ */
+function envInt(name: string, min: number, max: number, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConnectError('config_invalid', `${name} must be a whole number from ${min} to ${max} (got ${raw})`, { subject: name, fix: `unset it or give a value from ${min} to ${max}` });
+  return n;
+}
 
 export interface ExportSummary {
   batches: number;
@@ -52,6 +64,8 @@ export class Exporter {
   readonly #cloud: CloudClient;
   readonly #options: ExporterOptions;
   #lease: { epoch: number; renewedAt: number } | null = null;
+  readonly #batchOperations = envInt('SKYBRIDGE_SYNC_BATCH_OPERATIONS', 1, maxBatchOperations, maxBatchOperations);
+  readonly #leaseSeconds = envInt('SKYBRIDGE_SYNC_LEASE_SECONDS', 10, 900, 120);
 
   constructor(space: ConnectorSpace, store: ExportStore, cloud: CloudClient, options: ExporterOptions = {}) {
     this.#space = space;
@@ -64,7 +78,7 @@ export class Exporter {
     const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, retries: 0 };
     try {
       for (;;) {
-        const items = this.#store.next(maxBatchOperations);
+        const items = this.#store.next(this.#batchOperations);
         if (!items.length) break;
         const prepared = this.#prepare(items);
         const sendable = prepared.filter((p): p is Prepared & { op: SyncOperation } => p.op !== null);
@@ -140,9 +154,9 @@ export class Exporter {
   }
 
   async #ensureLease(): Promise<number> {
-    if (this.#lease && Date.now() - this.#lease.renewedAt < (leaseSeconds / 3) * 1000) return this.#lease.epoch;
+    if (this.#lease && Date.now() - this.#lease.renewedAt < (this.#leaseSeconds / 3) * 1000) return this.#lease.epoch;
     try {
-      const lease = await this.#cloud.acquireLease(leaseSeconds);
+      const lease = await this.#cloud.acquireLease(this.#leaseSeconds);
       if (this.#lease && lease.epoch !== this.#lease.epoch) {
         throw new ConnectError('sync_lease_lost', `the sync lease moved on (epoch ${this.#lease.epoch} → ${lease.epoch}) while this agent exported`, { fix: 'make sure only one agent is active for the tenant; the next cycle continues where this one stopped' });
       }
@@ -150,7 +164,7 @@ export class Exporter {
       return lease.epoch;
     } catch (err) {
       if (err instanceof CloudApiError && err.code === 'lease_held') {
-        throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease: ${err.message}`, { fix: 'run this agent in staging mode, or stop the other one; the lease expires two minutes after its holder stops renewing it' });
+        throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease: ${err.message}`, { fix: 'run this agent in staging mode, or stop the other one; the lease expires when its holder stops renewing it (two minutes by default)' });
       }
       throw err;
     }
