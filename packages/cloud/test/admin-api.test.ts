@@ -85,6 +85,22 @@ for (const kind of storeKinds) {
       assert.equal((await t.call('DELETE', `/api/v1/users/${id}`, { token: admin })).body.code, 'read_only_synced_object');
     });
 
+    test('sync errors are listed until a later batch applies the object', async () => {
+      const lease = await agent.acquireLease(60);
+      const id = guid();
+      const dn = 'CN=Broken,OU=Staff,DC=contoso,DC=local';
+      await agent.sendBatch(`e-${randomUUID()}`, { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'user', immutableId: id, attributes: { userPrincipalName: 'broken', onPremisesDistinguishedName: dn } }] });
+      const listed = await t.call('GET', '/api/v1/sync/errors', { token: admin });
+      const entry = listed.body.items.find((e: { immutableId: string }) => e.immutableId === id);
+      assert.equal(entry.category, 'data_validation');
+      assert.equal(entry.attribute, 'userPrincipalName');
+      assert.equal(entry.onPremisesDistinguishedName, dn);
+      assert.match(entry.message, /user principal name/);
+      await agent.sendBatch(`e-${randomUUID()}`, { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'user', immutableId: id, attributes: { userPrincipalName: `fixed@${tenant.initialDomain}`, onPremisesDistinguishedName: dn } }] });
+      const after = await t.call('GET', '/api/v1/sync/errors', { token: admin });
+      assert.ok(!after.body.items.some((e: { immutableId: string }) => e.immutableId === id));
+    });
+
     test('roles are checked on every endpoint', async () => {
       const userAdmin = await t.tokenWithRoles(tenant, ['UserAdministrator']);
       const licenseAdmin = await t.tokenWithRoles(tenant, ['LicenseAdministrator']);

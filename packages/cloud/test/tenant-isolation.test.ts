@@ -194,6 +194,14 @@ const cases: Record<string, Case> = {
     assert.notEqual(res.results[1]!.objectId, w.ids.syncedUser);
     await stillThere(w, `/api/v1/users/${w.ids.syncedUser}`);
   },
+  'GET /api/v1/sync/errors': async (w) => {
+    // A's agent gets an error recorded; B's list does not show it
+    const lease = await w.agentA.acquireLease(60);
+    const bad = guid();
+    await w.agentA.sendBatch(`iso-err-${randomUUID()}`, { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'user', immutableId: bad, attributes: { userPrincipalName: 'not a upn' } }] });
+    assert.ok((await w.t.call('GET', '/api/v1/sync/errors', { token: w.adminA })).body.items.some((e: { immutableId: string }) => e.immutableId === bad));
+    assert.ok(!(await w.t.call('GET', '/api/v1/sync/errors', { token: w.adminB })).body.items.some((e: { immutableId: string }) => e.immutableId === bad));
+  },
   'PATCH /api/v1/tenant': async (w) => {
     const res = await w.t.call('PATCH', '/api/v1/tenant', { token: w.adminB, body: { blockSoftMatch: true } });
     assert.equal(res.body.id, w.b.tenantId);

@@ -6,6 +6,8 @@ import { readChanges } from '../sync/changes.ts';
 import { acquireLease, releaseLease } from '../sync/lease.ts';
 import { pageSize } from '../directory/pagination.ts';
 import { previewMatches } from '../sync/matching.ts';
+import { decodeCursor, encodeCursor } from '../directory/pagination.ts';
+import { directoryReaders } from './directory.ts';
 
 const syncRole: readonly Role[] = ['DirectorySynchronizationAccounts'];
 
@@ -15,6 +17,27 @@ function agentOf(principal: { agentId: string | null }): string {
 }
 
 export const syncRoutes: RouteDef[] = [
+  tenantRoute({
+    method: 'GET', path: '/api/v1/sync/errors', roles: directoryReaders,
+    summary: 'Objects the cloud refused from directory synchronization, with category, code, message and on-premises DN (limit, cursor).',
+    handler: async (ctx) => {
+      const limit = pageSize(ctx.query);
+      const after = decodeCursor(ctx.query.get('cursor'), (v): v is { i: string } => typeof v.i === 'string');
+      const { rows } = await ctx.cloud.store.query<{ immutable_id: string; object_type: string; category: string; code: string; message: string; attribute: string | null; dn: string | null; first_seen_at: Date | string; last_seen_at: Date | string }>(
+        `SELECT immutable_id, object_type, category, code, message, attribute, dn, first_seen_at, last_seen_at FROM sync_errors
+          WHERE tenant_id = $1 AND immutable_id > $2 ORDER BY immutable_id LIMIT $3`,
+        [ctx.principal.tenantId, after?.i ?? '', limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      return json({
+        items: page.map((r) => ({
+          immutableId: r.immutable_id, type: r.object_type, category: r.category, code: r.code, message: r.message, attribute: r.attribute,
+          onPremisesDistinguishedName: r.dn, firstSeenDateTime: new Date(r.first_seen_at).toISOString(), lastSeenDateTime: new Date(r.last_seen_at).toISOString(),
+        })),
+        nextCursor: rows.length > limit ? encodeCursor({ i: page.at(-1)!.immutable_id }) : null,
+      });
+    },
+  }),
   tenantRoute({
     method: 'POST', path: '/sync/v1/batches', roles: syncRole,
     summary: 'Applies up to 500 upserts and deletes keyed by immutable id, once per Idempotency-Key, with one result per object.',

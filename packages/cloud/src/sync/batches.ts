@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SyncBatchRequest, SyncBatchResponse, SyncObjectResult, Quotas } from '@skybridge/protocol';
-import type { Store } from '../store/store.ts';
+import type { Queryable, Store } from '../store/store.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyOperation, BatchLookups } from './apply-operation.ts';
@@ -39,6 +39,7 @@ export async function applyBatch(
       const outcome = await applyOperation(w, op, lookups);
       results.push({ index, immutableId: op.immutableId, ...outcome });
     }
+    await recordSyncErrors(tx, input.tenantId, input.request.operations, results);
     await w.finish();
     const batchId = randomUUID();
     await tx.query(
@@ -48,4 +49,28 @@ export async function applyBatch(
     );
     return { batchId, replayed: false, results };
   });
+}
+
+/** Keeps the tenant's sync error list current: errors of this batch in, objects it applied out. Two statements per batch. */
+async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchRequest['operations'], results: SyncObjectResult[]): Promise<void> {
+  const failed = results.filter((r) => r.status === 'error');
+  const applied = results.filter((r) => r.status !== 'error').map((r) => r.immutableId);
+  if (applied.length) await tx.query('DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[])', [tenantId, applied]);
+  if (!failed.length) return;
+  const dnOf = (i: number) => {
+    const op = ops[i]!;
+    const dn = op.op === 'upsert' ? op.attributes.onPremisesDistinguishedName : undefined;
+    return typeof dn === 'string' ? dn : null;
+  };
+  await tx.query(
+    `INSERT INTO sync_errors (tenant_id, immutable_id, object_type, category, code, message, attribute, dn)
+     SELECT $1, t.immutable_id, t.object_type, t.category, t.code, t.message, t.attribute, t.dn
+       FROM jsonb_to_recordset($2::jsonb) AS t(immutable_id text, object_type text, category text, code text, message text, attribute text, dn text)
+     ON CONFLICT (tenant_id, immutable_id) DO UPDATE SET object_type = excluded.object_type, category = excluded.category, code = excluded.code,
+       message = excluded.message, attribute = excluded.attribute, dn = coalesce(excluded.dn, sync_errors.dn), last_seen_at = now()`,
+    [tenantId, JSON.stringify(failed.map((r) => ({
+      immutable_id: r.immutableId, object_type: ops[r.index]!.type, category: r.error!.category, code: r.error!.code,
+      message: r.error!.message, attribute: r.error!.attribute ?? null, dn: dnOf(r.index),
+    })))],
+  );
 }

@@ -109,6 +109,8 @@ for (const kind of storeKinds) {
       // not exported: no UPN (a sync error), AAD_/MSOL_ accounts, computers, contacts without mail
       assert.equal(await userByDn(seed.noUpnUser.dn), undefined);
       assert.ok(res.json.errors.some((e: { dn: string; code: string }) => e.dn === seed.noUpnUser.dn && e.code === 'missing_upn'));
+      // what the cloud refused is readable through the admin API: nothing here (a missing UPN is the agent's own rule error)
+      assert.deepEqual((await t.call('GET', '/api/v1/sync/errors', { token })).body.items, []);
       assert.equal(await userByDn(seed.skipped.aadUser), undefined);
       assert.equal(await userByDn(seed.skipped.msolUser), undefined);
       assert.equal(await userByDn(seed.computers[0]!), undefined);
