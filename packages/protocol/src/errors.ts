@@ -26,6 +26,7 @@ export const errorCodes = {
   stale_epoch: 409,
   lease_held: 409,
   lease_required: 409,
+  directory_sync_disabled: 409,
   // limits
   quota_exceeded: 422,
   rate_limited: 429,

@@ -3,12 +3,35 @@ import { json, tenantRoute, type RequestContext, type RouteDef } from '../http/r
 import type { Principal } from '../auth/principal.ts';
 import { notFound } from '../http/problem.ts';
 import { directoryReaders } from './directory.ts';
+import { TenantWrite } from '../directory/tenant-lock.ts';
+
+/**
+ * Turning directory synchronization off: the synchronized objects become
+ * cloud-managed and stay (with their immutable ids, so that turning it on
+ * again and a full sync take them back), the lease ends, and no agent gets
+ * one until it is turned on again.
+ */
+async function turnDirectorySyncOff(w: TenantWrite): Promise<void> {
+  const { rows } = await w.tx.query<{ n: string | number }>(`SELECT count(*) AS n FROM directory_objects WHERE tenant_id = $1 AND source = 'onprem' AND deleted_at IS NULL`, [w.tenantId]);
+  const n = Number(rows[0]!.n);
+  const first = w.reserveSeq(n);
+  await w.tx.query(
+    `UPDATE directory_objects o SET source = 'cloud', version = o.version + 1, updated_at = now(), change_seq = $2 + s.ord - 1
+       FROM (SELECT id, row_number() OVER (ORDER BY id) AS ord FROM directory_objects WHERE tenant_id = $1 AND source = 'onprem' AND deleted_at IS NULL) s
+      WHERE o.id = s.id`,
+    [w.tenantId, first],
+  );
+  await w.tx.query('UPDATE tenants SET dir_sync_enabled = false, dir_sync_blocked = true WHERE id = $1', [w.tenantId]);
+  await w.tx.query('UPDATE sync_leases SET expires_at = now(), epoch = epoch + 1 WHERE tenant_id = $1', [w.tenantId]);
+}
 
 const tenantChanges = z.strictObject({
   /** never match a synced object onto a cloud object by UPN or primary SMTP address */
   blockSoftMatch: z.boolean().optional(),
   /** never let synchronization take over a cloud-managed object that carries the same immutable id */
   blockHardMatchTakeover: z.boolean().optional(),
+  /** off: every synchronized object becomes cloud-managed and stays, and agents get no lease; on again: a full sync takes them back (hard match) */
+  directorySynchronizationEnabled: z.boolean().optional(),
 });
 
 async function readTenant(ctx: RequestContext<Principal>) {
@@ -45,13 +68,21 @@ export const tenantRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'PATCH', path: '/api/v1/tenant', roles: ['GlobalAdministrator', 'HybridIdentityAdministrator'],
-    summary: 'Changes the tenant\'s directory synchronization switches: blockSoftMatch, blockHardMatchTakeover.',
+    summary: 'Changes the tenant\'s directory synchronization switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover.',
     handler: async (ctx) => {
       const changes = await ctx.body(tenantChanges, 'the tenant changes');
-      await ctx.cloud.store.query(
-        `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover) WHERE id = $1`,
-        [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null],
-      );
+      await ctx.cloud.store.transaction(async (tx) => {
+        const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas);
+        await tx.query(
+          `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover) WHERE id = $1`,
+          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null],
+        );
+        if (changes.directorySynchronizationEnabled === false) await turnDirectorySyncOff(w);
+        if (changes.directorySynchronizationEnabled === true) {
+          await tx.query('UPDATE tenants SET dir_sync_enabled = true, dir_sync_blocked = false WHERE id = $1', [ctx.principal.tenantId]);
+        }
+        await w.finish();
+      });
       return readTenant(ctx);
     },
   }),

@@ -24,7 +24,12 @@ const present = (r: { holder_agent_id: string; epoch: number | string; expires_a
  */
 export async function acquireLease(store: Store, tenantId: string, agentId: string, ttlSeconds: number): Promise<LeaseResponse> {
   return store.transaction(async (tx) => {
-    await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+    const { rows: tenant } = await tx.query<{ dir_sync_blocked: boolean }>('SELECT dir_sync_blocked FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+    if (tenant[0]?.dir_sync_blocked) {
+      throw new SkybridgeError('directory_sync_disabled', 'directory synchronization is turned off for this tenant: an administrator turns it on again (PATCH /api/v1/tenant {"directorySynchronizationEnabled": true}), then run a full sync');
+    }
+    // the first lease turns directory synchronization on, as installing Microsoft's agent does
+    await tx.query('UPDATE tenants SET dir_sync_enabled = true WHERE id = $1 AND NOT dir_sync_enabled', [tenantId]);
     const current = await readLease(tx, tenantId);
     if (current && !current.expired && current.holder_agent_id !== agentId) {
       throw new SkybridgeError('lease_held', `another agent (${current.holder_agent_id}) is the active syncer until ${new Date(current.expires_at).toISOString()}: this agent stays on standby`, {

@@ -77,6 +77,8 @@ export class Exporter {
   async drain(): Promise<ExportSummary> {
     const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, retries: 0 };
     try {
+      // the lease first, even with nothing to send: a cycle against a tenant that refuses synchronization says so
+      await this.#ensureLease();
       for (;;) {
         const items = this.#store.next(this.#batchOperations);
         if (!items.length) break;
@@ -163,6 +165,9 @@ export class Exporter {
       this.#lease = { epoch: lease.epoch, renewedAt: Date.now() };
       return lease.epoch;
     } catch (err) {
+      if (err instanceof CloudApiError && err.code === 'directory_sync_disabled') {
+        throw new ConnectError('sync_cloud_refused', `the cloud refuses synchronization: ${err.message}`, { fix: 'turn directory synchronization on again for the tenant, then run skybridge connect sync --full' });
+      }
       if (err instanceof CloudApiError && err.code === 'lease_held') {
         throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease: ${err.message}`, { fix: 'run this agent in staging mode, or stop the other one; the lease expires when its holder stops renewing it (two minutes by default)' });
       }

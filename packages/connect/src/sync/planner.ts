@@ -21,7 +21,7 @@ const membersPerItem = 5000;
 export interface PlanOptions {
   rules: RuleContext;
   anchor: SourceAnchor;
-  /** plan from the beginning: every object is compared with what was exported */
+  /** plan from the beginning, and send every object in scope again, whatever was exported before */
   full?: boolean;
 }
 
@@ -83,7 +83,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       summary.ruleErrors += 1;
       return;
     }
-    if (exported && exported.hash === hash) {
+    // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
+    if (exported && exported.hash === hash && !options.full) {
       store.clearError(o.guid);
       return;
     }

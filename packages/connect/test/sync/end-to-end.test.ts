@@ -199,5 +199,36 @@ for (const kind of storeKinds) {
       assert.deepEqual(st.pending, { objects: 0, members: 0, deletes: 0 });
       assert.ok(st.exported.user > 30);
     });
+
+    test('directory synchronization turned off and on again: objects stay, then are taken back', async () => {
+      const before = await t.call('GET', '/api/v1/tenant', { token });
+      assert.equal(before.body.directorySynchronizationEnabled, true, 'the first lease turned it on');
+      const count = async (filter: string) => (await scim(`/Users?filter=${encodeURIComponent(filter)}&count=0`)).body.totalResults as number;
+      const synced = await count(`${skybridgeUser}:onPremisesSyncEnabled eq true`);
+      const all = await count('userName pr');
+      assert.ok(synced > 30);
+      const off = await t.call('PATCH', '/api/v1/tenant', { token, body: { directorySynchronizationEnabled: false } });
+      assert.equal(off.status, 200, JSON.stringify(off.body));
+      assert.equal(off.body.directorySynchronizationEnabled, false);
+      assert.equal(await count(`${skybridgeUser}:onPremisesSyncEnabled eq true`), 0);
+      assert.equal(await count('userName pr'), all, 'every object stays, cloud-managed');
+      // now an administrator may change a formerly synced user in the cloud
+      const someone = (await scim(`/Users?filter=${encodeURIComponent(`${skybridgeUser}:onPremisesDistinguishedName pr`)}&count=1`)).body.Resources[0];
+      const patched = await t.call('PATCH', `/scim/v2/Users/${someone.id}`, { token, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'Cloud Title' }] } });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const refused = await sync();
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /directory synchronization is turned off/);
+      assert.match(refused.stderr, /sync --full/);
+
+      assert.equal((await t.call('PATCH', '/api/v1/tenant', { token, body: { directorySynchronizationEnabled: true } })).body.directorySynchronizationEnabled, true);
+      const full = await sync('--full');
+      assert.equal(full.code, 0, full.stderr);
+      assert.equal(await count(`${skybridgeUser}:onPremisesSyncEnabled eq true`), synced, 'the same objects are synchronized again');
+      assert.equal(await count('userName pr'), all, 'and none was duplicated');
+      const back = await t.call('GET', `/scim/v2/Users/${someone.id}`, { token });
+      assert.equal(back.body[skybridgeUser].onPremisesSyncEnabled, true);
+      assert.notEqual(back.body.title, 'Cloud Title', 'AD is the source again');
+    });
   });
 }
