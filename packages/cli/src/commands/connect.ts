@@ -111,6 +111,49 @@ export function connectCommand(): Command {
     });
 
   connect
+    .command('run')
+    .description('Run continuously: import each change as Active Directory signals it (and every pollIntervalSeconds at the latest), and export it at once')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      const staging = loaded.config.sync.staging;
+      const cloud = loaded.config.cloud ? cloudClient(loaded) : null;
+      if (!cloud && !staging) throw new ConnectError('sync_not_registered', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
+      const engine = new SyncEngine(space, loaded.config.sync, staging ? null : cloud);
+      const importer = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space);
+      const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+      const watcher = new ImportWatcher(importer, loaded.config.activeDirectory, loaded.secrets.adPassword, {
+        afterRun: async (imported) => {
+          const startedAt = new Date().toISOString();
+          const s = await engine.cycle();
+          const e = s.export;
+          const errors = engine.store.errors().length;
+          if (imported.objectsRead || s.plan.upserts || s.plan.deletes || s.plan.memberChanges || imported.kind === 'full') {
+            log(`${imported.kind} import: ${imported.objectsRead} read; sync: ${e ? `${e.created} created, ${e.updated} updated, ${e.deleted} deleted, ${e.memberChanges} member changes` : `staging, ${s.pending.objects + s.pending.deletes} pending`}${errors ? `; ${errors} objects with errors` : ''}`);
+          }
+          await cloud?.heartbeat({
+            version: agentVersion, role: staging ? 'staging' : 'active',
+            lastCycle: { kind: imported.kind, startedAt, finishedAt: new Date().toISOString(), adds: e?.created ?? 0, updates: e?.updated ?? 0, deletes: e?.deleted ?? 0, errors },
+          }).catch((err: Error) => process.stderr.write(`skybridge: heartbeat failed: ${err.message}\n`));
+        },
+        onError: (err) => process.stderr.write(`skybridge: cycle failed, retrying: ${err.message}\n`),
+        onNotifierError: (err, retry) => process.stderr.write(`skybridge: change notification lost (${err.message}); reconnecting in ${Math.round(retry / 1000)} s\n`),
+      });
+      try {
+        await watcher.start();
+        log(`running${staging ? ' in staging mode' : ''}: following Active Directory (Ctrl-C to stop)`);
+        await new Promise<void>((resolve) => {
+          const stop = () => void watcher.stop().then(resolve, resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      } finally {
+        space.close();
+      }
+    });
+
+  connect
     .command('takeover')
     .description('Upgrading from another sync tool: which cloud objects the agent would hard-match, soft-match or create (nothing is written)')
     .addOption(configOption())

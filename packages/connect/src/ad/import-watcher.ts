@@ -11,6 +11,8 @@ import type { AdConnection } from './connection.ts';
 
 export interface WatcherEvents {
   onRun?(summary: ImportSummary): void;
+  /** work that follows each import inside the same run (the sync cycle): runs never overlap, and a failure is retried with backoff */
+  afterRun?(summary: ImportSummary): Promise<void>;
   onError?(err: Error): void;
   onNotifierError?(err: Error, retryInMs: number): void;
 }
@@ -79,9 +81,10 @@ export class ImportWatcher {
     if (this.poll) clearTimeout(this.poll);
     try {
       const summary = await this.importer.run('auto');
+      this.events.onRun?.(summary);
+      await this.events.afterRun?.(summary);
       this.failures = 0;
       this.runs += 1;
-      this.events.onRun?.(summary);
     } catch (err) {
       this.failures += 1;
       this.events.onError?.(err as Error);

@@ -13,7 +13,8 @@ import { Change, Attribute } from 'ldapts';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
-import { runCli } from '../../../cloud/test/helpers/cli.ts';
+import { spawn } from 'node:child_process';
+import { cliMain, runCli } from '../../../cloud/test/helpers/cli.ts';
 import { adminClient } from '../../../../scripts/test-dc/seed.ts';
 import { guidToBytes, guidToString } from '../../src/ad/guid.ts';
 import { agentConfig, smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
@@ -229,6 +230,34 @@ for (const kind of storeKinds) {
       const back = await t.call('GET', `/scim/v2/Users/${someone.id}`, { token });
       assert.equal(back.body[skybridgeUser].onPremisesSyncEnabled, true);
       assert.notEqual(back.body.title, 'Cloud Title', 'AD is the source again');
+    });
+
+    test('run: each change arrives on its own, and the agent reports its cycles', async () => {
+      const child = spawn(process.execPath, [cliMain, 'connect', 'run', '--config', files.configPath], { env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d));
+      child.stderr!.on('data', (d: Buffer) => (err += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      try {
+        for (let i = 0; i < 100 && !/running/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.match(out, /running/, err);
+        const u = seed.users.filter((x) => x.userPrincipalName && x.dn.includes(seed.ous.sales))[18]!;
+        for (const title of ['Run One', 'Run Two', 'Run Three']) {
+          await ldap(async (client) => client.modify(u.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) })]));
+          let seen: string | undefined;
+          for (let i = 0; i < 300 && seen !== title; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            seen = (await userByDn(u.dn))?.title;
+          }
+          assert.equal(seen, title, `${title} reached the cloud (agent said: ${out} ${err})`);
+        }
+        const agents = await t.call('GET', '/api/v1/agents', { token });
+        assert.ok(agents.body.items.some((a: { health?: { role?: string; lastCycle?: unknown } }) => a.health?.role === 'active' && a.health?.lastCycle), JSON.stringify(agents.body));
+      } finally {
+        child.kill('SIGTERM');
+      }
+      assert.equal(await exited, 0, err);
     });
   });
 }
