@@ -82,6 +82,7 @@ async function benchStore(kind: StoreKind): Promise<string[]> {
       if (i % 20000 === 0) log(`  ${kind}: seeded ${i}/${seeded} users`);
     }
 
+    log(`  ${kind}: ${creates} creates through SCIM`);
     // 2. Creates through SCIM, and raw single-row INSERTs into a scratch copy of the table.
     const created = await timed(creates, async (i) => {
       await scim('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `scim${i}@${d}`, displayName: `Scim ${i}`, name: { givenName: 'Scim', familyName: String(i) }, emails: [{ value: `scim${i}@${d}`, type: 'work' }] });
@@ -94,12 +95,14 @@ async function benchStore(kind: StoreKind): Promise<string[]> {
     });
     lines.push(`${kind.padEnd(8)} creates          SCIM POST /Users ${rate(creates, created.seconds)}   raw INSERT ${rate(creates, rawCreated.seconds)}   (p50 ${ms(pct(created.latencies, 0.5))}, p95 ${ms(pct(created.latencies, 0.95))})`);
 
+    log(`  ${kind}: reads`);
     // 3. Reads by id.
     const { rows: sample } = await store.query<{ id: string; upn: string }>(`SELECT id, upn FROM directory_objects WHERE tenant_id = $1 AND object_type = 'user' ORDER BY random() LIMIT ${reads}`, [tenant.tenantId]);
     const read = await timed(sample.length, async (i) => { await scim('GET', `/Users/${sample[i]!.id}`); });
     const rawRead = await timed(sample.length, async (i) => { await store.query('SELECT * FROM directory_objects WHERE tenant_id = $1 AND id = $2', [tenant.tenantId, sample[i]!.id]); });
     lines.push(`${kind.padEnd(8)} reads            SCIM GET /Users/{id} ${rate(sample.length, read.seconds)}   raw SELECT by id ${rate(sample.length, rawRead.seconds)}   (p50 ${ms(pct(read.latencies, 0.5))})`);
 
+    log(`  ${kind}: filtered queries`);
     // 4. Filtered queries: userName eq (what provisioning clients send before each create), and a prefix search.
     const filtered = await timed(sample.length, async (i) => {
       const body = await scim('GET', `/Users?filter=${encodeURIComponent(`userName eq "${sample[i]!.upn.toUpperCase()}"`)}`);
@@ -130,6 +133,7 @@ async function benchStore(kind: StoreKind): Promise<string[]> {
     log(`  ${kind}: ${groupSize} members in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`);
 
     const patchOp = (op: string, path: string, value?: unknown) => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op, path, ...(value !== undefined ? { value } : {}) }] });
+    log(`  ${kind}: one-member changes`);
     const memberChanges = async (groupId: string) => {
       const add: number[] = [];
       const remove: number[] = [];

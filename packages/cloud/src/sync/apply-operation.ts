@@ -4,7 +4,7 @@ import type { TenantWrite } from '../directory/tenant-lock.ts';
 import { validateObject, type ObjectError } from '../directory/validate-object.ts';
 import { derivedColumns, objectColumns, sameAttributes, type ObjectRow } from '../directory/objects.ts';
 import { addMembers, removeAllLinks, removeMembers, resolveByImmutableId } from '../directory/memberships.ts';
-import { findSoftMatch, matchSettings, type MatchSettings } from './matching.ts';
+import { findSoftMatch, matchSettings, softMatchCandidates, softMatchKeys, type Candidate, type MatchSettings } from './matching.ts';
 
 type Outcome = Omit<SyncObjectResult, 'index' | 'immutableId'>;
 
@@ -28,6 +28,8 @@ export class BatchLookups {
   readonly objects = new Map<string, ObjectRow | null>();
   readonly upnOwners = new Map<string, UpnOwner | null>();
   #settings: MatchSettings | undefined;
+  /** soft-match candidates for the batch's new objects, read in one query */
+  candidates: Candidate[] | undefined;
 
   /** The tenant's matching switches, read once per batch. */
   async settings(w: TenantWrite): Promise<MatchSettings> {
@@ -53,6 +55,16 @@ export class BatchLookups {
       for (const u of upns) lookups.upnOwners.set(u, null);
       for (const o of owners.rows) lookups.upnOwners.set(o.key, { id: o.id, immutable_id: o.immutable_id, source: o.source });
     }
+    // Soft-match candidates for the objects the cloud does not know by immutable id, in one query
+    const mails: string[] = [];
+    const matchUpns: string[] = [];
+    for (const o of ops) {
+      if (o.op !== 'upsert' || lookups.objects.get(o.immutableId)) continue;
+      const keys = softMatchKeys(o.type, o.attributes);
+      if (keys.smtp) mails.push(keys.smtp);
+      if (keys.upn) matchUpns.push(keys.upn);
+    }
+    lookups.candidates = await softMatchCandidates(w.tx, w.tenantId, mails, matchUpns);
     return lookups;
   }
 
@@ -115,10 +127,13 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
     match = 'hard';
   }
   if (!existing) {
-    const soft = await findSoftMatch(w.tx, w.tenantId, op.type, attributes, await lookups.settings(w), true);
+    const soft = await findSoftMatch(w.tx, w.tenantId, op.type, attributes, await lookups.settings(w), lookups.candidates);
     if (soft.kind === 'refused') throw new ObjectFailure({ category: 'duplicate_attribute', code: soft.code, message: soft.message });
     if (soft.kind === 'match') {
-      await w.tx.query('UPDATE directory_objects SET immutable_id = $2 WHERE id = $1', [soft.row.id, op.immutableId]);
+      // lock it, and make sure it is still a candidate (no immutable id, cloud-managed)
+      const { rowCount } = await w.tx.query(`UPDATE directory_objects SET immutable_id = $2 WHERE id = $1 AND immutable_id IS NULL AND source = 'cloud' AND deleted_at IS NULL`, [soft.row.id, op.immutableId]);
+      if (rowCount !== 1) throw new ObjectFailure({ category: 'other', code: 'soft_match_changed', message: `the cloud ${op.type} ${soft.row.id} changed while it was being matched: sync again` });
+      lookups.candidates = lookups.candidates?.filter((c) => c.id !== soft.row.id);
       existing = { ...soft.row, immutable_id: op.immutableId };
       match = 'soft';
     }

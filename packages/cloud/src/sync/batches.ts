@@ -19,7 +19,8 @@ export async function applyBatch(
   input: { tenantId: string; agentId: string; idempotencyKey: string; request: SyncBatchRequest; quotas: Quotas },
 ): Promise<SyncBatchResponse> {
   const requestHash = createHash('sha256').update(JSON.stringify(input.request.operations)).digest('base64url');
-  return store.transaction(async (tx) => {
+  let counts: [number, number] | null = null;
+  const response = await store.transaction(async (tx): Promise<SyncBatchResponse> => {
     const w = await TenantWrite.begin(tx, input.tenantId, input.quotas);
     const { rows: previous } = await tx.query<{ batch_id: string; request_hash: string; results: SyncObjectResult[] }>(
       'SELECT batch_id, request_hash, results FROM sync_batches WHERE tenant_id = $1 AND idempotency_key = $2',
@@ -33,6 +34,7 @@ export async function applyBatch(
       return { batchId: prior.batch_id, replayed: true, results: prior.results };
     }
     await checkFencing(tx, input.tenantId, input.agentId, input.request.epoch);
+    const startCount = w.objectCount;
     const results: SyncObjectResult[] = [];
     const lookups = await BatchLookups.load(w, input.request.operations);
     for (const [index, op] of input.request.operations.entries()) {
@@ -40,6 +42,7 @@ export async function applyBatch(
       results.push({ index, immutableId: op.immutableId, ...outcome });
     }
     await recordSyncErrors(tx, input.tenantId, input.request.operations, results);
+    counts = [startCount, w.objectCount];
     await w.finish();
     const batchId = randomUUID();
     await tx.query(
@@ -49,6 +52,21 @@ export async function applyBatch(
     );
     return { batchId, replayed: false, results };
   });
+  if (counts) await refreshStatistics(store, counts[0], counts[1]);
+  return response;
+}
+
+/**
+ * Planner statistics follow the directory's growth: each time a tenant's
+ * object count passes a power of two (from 1,024 on), the directory tables
+ * are analyzed. PostgreSQL's autovacuum would do it in time; the embedded
+ * store has no autovacuum, and stale statistics there turn index lookups
+ * into scans of the whole tenant.
+ */
+async function refreshStatistics(store: Store, before: number, after: number): Promise<void> {
+  if (after < 1024 || Math.floor(Math.log2(after)) === Math.floor(Math.log2(Math.max(1, before)))) return;
+  await store.query('ANALYZE directory_objects');
+  await store.query('ANALYZE memberships');
 }
 
 /** Keeps the tenant's sync error list current: errors of this batch in, objects it applied out. Two statements per batch. */

@@ -41,21 +41,39 @@ export type SoftMatch =
   | { kind: 'match'; row: ObjectRow; by: 'primary SMTP address' | 'userPrincipalName' }
   | { kind: 'refused'; code: string; message: string };
 
-export async function findSoftMatch(q: Queryable, tenantId: string, type: ObjectType, attributes: Record<string, unknown>, settings: MatchSettings, lock: boolean): Promise<SoftMatch> {
-  const smtp = primarySmtp(attributes);
-  const upn = type === 'user' && typeof attributes.userPrincipalName === 'string' ? attributes.userPrincipalName : null;
+export type Candidate = ObjectRow & { is_admin: boolean };
+
+/**
+ * The soft-match candidates for many values at once (one query per sync
+ * batch): cloud-managed objects without an immutable id whose mail or UPN,
+ * lower-cased, is among `values`.
+ */
+export async function softMatchCandidates(q: Queryable, tenantId: string, mails: string[], upns: string[]): Promise<Candidate[]> {
+  if (!mails.length && !upns.length) return [];
+  const { rows } = await q.query<Candidate>(
+    `SELECT ${objectColumns.split(', ').map((c) => `o.${c}`).join(', ')},
+            EXISTS (SELECT 1 FROM role_assignments r WHERE r.tenant_id = o.tenant_id AND r.principal_type = 'user' AND r.principal_id = o.id::text) AS is_admin
+       FROM directory_objects o
+      WHERE o.tenant_id = $1 AND o.deleted_at IS NULL AND o.source = 'cloud' AND o.immutable_id IS NULL
+        AND ((o.mail IS NOT NULL AND lower(o.mail) = ANY($2::text[])) OR (o.upn IS NOT NULL AND lower(o.upn) = ANY($3::text[])))
+      ORDER BY o.id`,
+    [tenantId, mails.map((m) => m.toLowerCase()), upns.map((u) => u.toLowerCase())],
+  );
+  return rows;
+}
+
+/** The values an object soft-matches by: its primary SMTP address, and for users its UPN. */
+export function softMatchKeys(type: ObjectType, attributes: Record<string, unknown>): { smtp: string | null; upn: string | null } {
+  return { smtp: primarySmtp(attributes), upn: type === 'user' && typeof attributes.userPrincipalName === 'string' ? attributes.userPrincipalName : null };
+}
+
+export async function findSoftMatch(q: Queryable, tenantId: string, type: ObjectType, attributes: Record<string, unknown>, settings: MatchSettings, candidates?: Candidate[]): Promise<SoftMatch> {
+  const { smtp, upn } = softMatchKeys(type, attributes);
   if (!smtp && !upn) return { kind: 'none' };
+  const pool = candidates ?? (await softMatchCandidates(q, tenantId, smtp ? [smtp] : [], upn ? [upn] : []));
   for (const [by, column, value] of [['primary SMTP address', 'mail', smtp], ['userPrincipalName', 'upn', upn]] as const) {
     if (!value) continue;
-    const { rows } = await q.query<ObjectRow & { is_admin: boolean }>(
-      `SELECT ${objectColumns.split(', ').map((c) => `o.${c}`).join(', ')},
-              EXISTS (SELECT 1 FROM role_assignments r WHERE r.tenant_id = o.tenant_id AND r.principal_type = 'user' AND r.principal_id = o.id::text) AS is_admin
-         FROM directory_objects o
-        WHERE o.tenant_id = $1 AND o.object_type = $2 AND o.deleted_at IS NULL AND o.source = 'cloud' AND o.immutable_id IS NULL
-          AND o.${column} IS NOT NULL AND lower(o.${column}) = lower($3)
-        ORDER BY o.id LIMIT 2${lock ? ' FOR UPDATE OF o' : ''}`,
-      [tenantId, type, value],
-    );
+    const rows = pool.filter((c) => c.object_type === type && c[column]?.toLowerCase() === value.toLowerCase());
     if (rows.length === 0) continue;
     if (rows.length > 1) return { kind: 'refused', code: 'soft_match_ambiguous', message: `several cloud ${type}s have the ${by} ${value}: give them distinct addresses, then sync again` };
     const row = rows[0]!;
@@ -83,7 +101,7 @@ export async function previewMatches(q: Queryable, tenantId: string, objects: Ma
       else results.push({ index, immutableId: o.immutableId, outcome: 'hard', objectId: hard.id, synced: hard.source === 'onprem' });
       continue;
     }
-    const soft = await findSoftMatch(q, tenantId, o.type, o.attributes, settings, false);
+    const soft = await findSoftMatch(q, tenantId, o.type, o.attributes, settings);
     if (soft.kind === 'match') results.push({ index, immutableId: o.immutableId, outcome: 'soft', objectId: soft.row.id, by: soft.by });
     else if (soft.kind === 'refused') results.push({ index, immutableId: o.immutableId, outcome: 'refused', reason: soft.message });
     else results.push({ index, immutableId: o.immutableId, outcome: 'new' });

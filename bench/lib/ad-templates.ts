@@ -1,0 +1,50 @@
+/** The benchmarks' large test-DC templates: users with realistic attributes and one large group, grown size by size. */
+import { adminClient, addGroup, addMembers, addOu, addUsers } from '../../scripts/test-dc/seed.ts';
+import type { TemplateSeed, TestDc } from '../../scripts/test-dc/test-dc.ts';
+
+export const largeGroup = 60_000;
+
+/** The chain of seeds for `sizes` (ascending): each template starts from the one before. */
+export function seedsFor(sizes: number[]): Map<number, TemplateSeed> {
+  const out = new Map<number, TemplateSeed>();
+  let previous: { size: number; seed: TemplateSeed } | undefined;
+  for (const size of [...sizes].sort((a, b) => a - b)) {
+    const seed = seedFor(size, previous?.size, previous?.seed);
+    out.set(size, seed);
+    previous = { size, seed };
+  }
+  return out;
+}
+
+/** Template seeds that grow: users-30000 starts from users-10000 and adds 20,000. */
+export function seedFor(size: number, smaller: number | undefined, base: TemplateSeed | undefined): TemplateSeed {
+  return {
+    name: `users-${size}`,
+    ...(base ? { base } : {}),
+    run: async (dc: TestDc) => {
+      const client = await adminClient(dc);
+      try {
+        const ou = `OU=Bench,${dc.baseDn}`;
+        if (!smaller) await addOu(client, ou);
+        const from = smaller ?? 0;
+        const started = Date.now();
+        const users = await addUsers(client, {
+          ou, dnsDomain: dc.dnsDomain, from, count: size - from,
+          onProgress: (n) => process.stderr.write(`\r  seeding users-${size}: ${from + n}/${size} (${Math.round(n / ((Date.now() - started) / 1000))}/s)   `),
+        });
+        process.stderr.write('\n');
+        // One large group: the first 60,000 users (or all of them).
+        const group = `CN=Bench Large Group,${ou}`;
+        const want = Math.min(size, largeGroup);
+        const had = Math.min(from, largeGroup);
+        if (!smaller) await addGroup(client, group, { sam: 'bench-large-group' });
+        const byIndex = users.filter((u) => Number(u.sAMAccountName.slice(4)) < want).map((u) => u.dn);
+        if (want > had) await addMembers(client, group, byIndex);
+        return { size, groupMembers: want };
+      } finally {
+        await client.unbind();
+      }
+    },
+  };
+}
+

@@ -1,0 +1,38 @@
+/** Timing a child process, and the raw LDAP read every AD benchmark compares with. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { importedAttributes, importFilter, memberAttribute } from '../../packages/connect/src/ad/attributes.ts';
+import type { TestDc } from '../../scripts/test-dc/test-dc.ts';
+
+/** The V8 limits the agent runs with (the skybridge launcher reads the same file). */
+export const agentFlags = readFileSync(new URL('../../scripts/agent-node-flags', import.meta.url), 'utf8').trim().split(/\s+/).filter(Boolean);
+
+export function time(cmd: string, args: string[], env: Record<string, string>): Promise<{ ms: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { if (stdout.length < 1 << 20) stdout += d; });
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${cmd} exited ${code}: ${stderr}`))));
+  });
+}
+
+
+/**
+ * The raw read: ldapsearch with the connector's exact base, filter,
+ * attributes and page size, over LDAPS as the connector account, to
+ * /dev/null. Returns milliseconds.
+ */
+export async function rawLdapsearch(dc: TestDc, pageSize: number, rangeStep: number): Promise<number> {
+  const attributes = [...importedAttributes, `${memberAttribute};range=0-${rangeStep - 1}`];
+  const r = await time('sh', ['-c', `ldapsearch -LLL -o ldif-wrap=no -H "$URL" -x -D "$BINDDN" -w "$PW" -b "$BASE" -s sub -E pr=${pageSize}/noprompt "$FILTER" ${attributes.map((a) => `'${a}'`).join(' ')} > /dev/null`], {
+    URL: dc.ldapsUrl, BINDDN: dc.connector.userPrincipalName, PW: dc.connector.password, BASE: dc.baseDn, FILTER: importFilter,
+    // The DC's certificate names dc1.<realm>, not the loopback address ldapsearch connects to, and OpenLDAP's
+    // client cannot be told another name: it still negotiates the same TLS session, but checks the name loosely.
+    LDAPTLS_CACERT: dc.caFile, LDAPTLS_REQCERT: 'allow',
+  });
+  return r.ms;
+}

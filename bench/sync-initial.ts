@@ -1,0 +1,100 @@
+/**
+ * Initial synchronization end to end (AD → agent → cloud), next to the raw
+ * LDAP read of the same entries measured in the same run, with the agent's
+ * peak RSS; then change propagation: an attribute modified over LDAP until
+ * it is visible over SCIM, p50 and p95.
+ *
+ *   node bench/sync-initial.ts [--sizes 10000,30000] [--store pglite|postgres] [--changes 100]
+ *
+ * The templates are those of ad-full-import.ts (users with realistic
+ * attributes and one group of up to 60,000 of them). The agent runs in its
+ * own process with its V8 limits (scripts/agent-node-flags): a full import
+ * and one sync cycle; the cloud runs in this process over HTTPS on loopback.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Attribute, Change } from 'ldapts';
+import { registerAgent } from '../packages/connect/src/cloud/cloud-client.ts';
+import { saveCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
+import { loadConfig } from '../packages/connect/src/config/load-config.ts';
+import { startTestCloud } from '../packages/cloud/test/helpers/cloud.ts';
+import type { StoreKind } from '../packages/cloud/test/helpers/stores.ts';
+import { writeAgentFiles } from '../scripts/test-dc/agent-files.ts';
+import { adminClient } from '../scripts/test-dc/seed.ts';
+import { startTestDc } from '../scripts/test-dc/test-dc.ts';
+import { seedsFor } from './lib/ad-templates.ts';
+import { agentFlags, rawLdapsearch, time } from './lib/child-process.ts';
+
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,30000' }, store: { type: 'string', default: 'pglite' }, changes: { type: 'string', default: '100' } } });
+const sizes = values.sizes.split(',').map(Number).sort((a, b) => a - b);
+const store = values.store as StoreKind;
+const changes = Number(values.changes);
+const cliMain = new URL('../packages/cli/src/main.ts', import.meta.url).pathname;
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+const rows: string[] = [];
+const seeds = seedsFor(sizes);
+for (const size of sizes) {
+  process.stderr.write(`users-${size}: starting the DC and the cloud (${store})\n`);
+  const dc = await startTestDc({ seed: seeds.get(size)! });
+  const t = await startTestCloud(store);
+  try {
+    const tenant = await t.createTenant('bench');
+    const token = await t.token(tenant);
+    const caFile = join(dc.dir, 'cloud-ca.pem');
+    writeFileSync(caFile, t.trust.ca!);
+    const files = writeAgentFiles(dc, {}, { topLevel: { cloud: { url: t.url, caFile }, sync: { deleteThreshold: '100%' } } });
+    const reg = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
+    const credentials = await registerAgent({ cloudUrl: t.url, registrationToken: reg.body.registrationToken, hostname: 'bench', version: '0.1.0', trust: { ca: t.trust.ca! } });
+    saveCredentials(loadConfig(files.configPath).config.cloud!.credentialsFile!, credentials);
+
+    const raw = await rawLdapsearch(dc, 1000, 1000);
+    const run = await time(process.execPath, [...agentFlags, 'bench/sync-worker.ts', files.configPath], {});
+    const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number };
+    const synced = await t.call('GET', `/scim/v2/Users?count=0&filter=${encodeURIComponent('urn:skybridge:params:scim:schemas:extension:2.0:User:onPremisesSyncEnabled eq true')}`, { token });
+    process.stderr.write(`  import ${(out.imported.durationMs / 1000).toFixed(1)} s, total ${(out.totalMs / 1000).toFixed(1)} s; ${out.synced.export.created} created, ${out.synced.export.memberChanges} member changes, ${out.synced.export.errors} errors; ${synced.body.totalResults} users visible over SCIM\n`);
+
+    // change propagation
+    const agent = spawn(process.execPath, [...agentFlags, cliMain, 'connect', 'run', '--config', files.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' } });
+    let said = '';
+    agent.stdout!.on('data', (d: Buffer) => { said += d; if (process.env.BENCH_VERBOSE) process.stderr.write(`  agent: ${d}`); });
+    agent.stderr!.on('data', (d: Buffer) => (said += d));
+    for (let i = 0; i < 600 && !/running/.test(said); i++) await new Promise((r) => setTimeout(r, 100));
+    const client = await adminClient(dc);
+    const latencies: number[] = [];
+    try {
+      const { searchEntries } = await client.search(`OU=Bench,${dc.baseDn}`, { scope: 'one', filter: '(objectClass=user)', attributes: ['userPrincipalName'], sizeLimit: changes });
+      for (const [i, e] of searchEntries.slice(0, changes).entries()) {
+        const title = `Propagated ${i} ${Date.now()}`;
+        const started = performance.now();
+        await client.modify(e.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) })]);
+        const filter = encodeURIComponent(`userName eq "${String(e.userPrincipalName)}"`);
+        for (;;) {
+          const res = await t.call('GET', `/scim/v2/Users?filter=${filter}&attributes=title`, { token });
+          if (res.body.Resources?.[0]?.title === title) break;
+          if (performance.now() - started > 30_000) throw new Error(`change ${i} did not arrive within 30 s: ${said}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        latencies.push(performance.now() - started);
+        if (process.env.BENCH_VERBOSE) process.stderr.write(`  change ${i}: ${latencies.at(-1)!.toFixed(0)} ms\n`);
+      }
+    } finally {
+      await client.unbind();
+      agent.kill('SIGTERM');
+    }
+    rows.push([
+      `${size}`.padStart(7), `${out.imported.objectsRead}`.padStart(8), `${(raw / 1000).toFixed(2)} s`.padStart(9),
+      `${(out.totalMs / 1000).toFixed(2)} s`.padStart(10), `${(out.totalMs / raw).toFixed(2)}x`.padStart(7), `${(out.maxRssKb / 1024).toFixed(0)} MB`.padStart(8),
+      `${pct(latencies, 0.5).toFixed(0)} ms`.padStart(8), `${pct(latencies, 0.95).toFixed(0)} ms`.padStart(8),
+    ].join(' | '));
+    files.cleanup();
+  } finally {
+    await t.close();
+    await dc.stop();
+  }
+}
+console.log(`Initial sync end to end, store ${store}, agent flags ${agentFlags.join(' ')}; change propagation over ${changes} changes (LDAP modify → visible over SCIM)`);
+console.log('  users |  objects |  raw read | end to end |  ratio | peak RSS |    p50   |    p95');
+for (const r of rows) console.log(r);

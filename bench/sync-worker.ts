@@ -1,0 +1,19 @@
+/** One full import and sync cycle in its own process, for sync-initial.ts: prints both summaries and the peak RSS. */
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { AdImporter } from '../packages/connect/src/ad/importer.ts';
+import { loadConfig } from '../packages/connect/src/config/load-config.ts';
+import { ConnectorSpace } from '../packages/connect/src/space/connector-space.ts';
+import { SyncEngine } from '../packages/connect/src/sync/engine.ts';
+import { CloudClient } from '../packages/connect/src/cloud/cloud-client.ts';
+import { loadCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
+
+const loaded = loadConfig(process.argv[2]!);
+const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
+const started = performance.now();
+const imported = await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('full');
+const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
+const synced = await new SyncEngine(space, loaded.config.sync, cloud).cycle();
+const totalMs = performance.now() - started;
+space.close();
+process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS }));
