@@ -51,7 +51,7 @@ for (const size of sizes) {
     saveCredentials(loadConfig(files.configPath).config.cloud!.credentialsFile!, credentials);
 
     const raw = await rawLdapsearch(dc, 1000, 1000);
-    const run = await time(process.execPath, [...agentFlags, 'bench/sync-worker.ts', files.configPath], {});
+    const run = await time(process.execPath, [...agentFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
     const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number };
     const synced = await t.call('GET', `/scim/v2/Users?count=0&filter=${encodeURIComponent('urn:skybridge:params:scim:schemas:extension:2.0:User:onPremisesSyncEnabled eq true')}`, { token });
     process.stderr.write(`  import ${(out.imported.durationMs / 1000).toFixed(1)} s, total ${(out.totalMs / 1000).toFixed(1)} s; ${out.synced.export.created} created, ${out.synced.export.memberChanges} member changes, ${out.synced.export.errors} errors; ${synced.body.totalResults} users visible over SCIM\n`);

@@ -8,6 +8,17 @@ import { SyncEngine } from '../packages/connect/src/sync/engine.ts';
 import { CloudClient } from '../packages/connect/src/cloud/cloud-client.ts';
 import { loadCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
 
+if (process.env.BENCH_TRACE) {
+  // one line per batch on stderr: operations, member values, milliseconds
+  const send = CloudClient.prototype.sendBatch;
+  CloudClient.prototype.sendBatch = async function (this: CloudClient, key, batch) {
+    const started = performance.now();
+    const r = await send.call(this, key, batch);
+    const members = batch.operations.reduce((n, o) => n + (o.op === 'upsert' ? (o.members?.add?.length ?? 0) + (o.members?.remove?.length ?? 0) : 0), 0);
+    process.stderr.write(`batch ${batch.operations.length} ops ${members} members ${(performance.now() - started).toFixed(0)} ms\n`);
+    return r;
+  };
+}
 const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
 const started = performance.now();

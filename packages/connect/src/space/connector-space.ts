@@ -437,9 +437,9 @@ export class ConnectorSpace {
     return rows.map((r) => ({ groupGuid: r.group_guid, memberKey: r.member_key, memberDn: r.member_dn, removed: r.removed === 1, seq: r.seq }));
   }
 
-  /** The groups `dn` is a (live) member of. */
-  groupsOf(dn: string): string[] {
-    return (this.db.prepare('SELECT group_guid FROM members WHERE member_key = ? AND removed = 0').all(dnKey(dn)) as { group_guid: string }[]).map((r) => r.group_guid);
+  /** The groups `dn` is a (live) member of, with the sequence number of each link. */
+  groupsOf(dn: string): { group: string; seq: number }[] {
+    return (this.db.prepare('SELECT group_guid, seq FROM members WHERE member_key = ? AND removed = 0').all(dnKey(dn)) as { group_guid: string; seq: number }[]).map((r) => ({ group: r.group_guid, seq: r.seq }));
   }
 
   /** The live object whose DN has this key. */

@@ -111,8 +111,17 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       }
       if (batch.length) enqueueMembers(o.guid, batch, []);
     }
-    for (const group of space.groupsOf(o.dn)) if (!newGroups.has(group)) enqueueMembers(group, [o.guid], []);
+    // …and joins the groups the cloud already holds, by links imported before this plan (later links are
+    // changes the member pass below reads; a group new in this plan, or later, brings its whole list)
+    for (const { group, seq } of space.groupsOf(o.dn)) {
+      if (seq > from || newGroups.has(group) || !store.get(group)) continue;
+      const list = joins.get(group) ?? [];
+      list.push(o.guid);
+      joins.set(group, list);
+    }
   };
+  /** new objects joining exported groups, one member change list per group */
+  const joins = new Map<string, string[]>();
 
   for (const o of space.changedSince(from)) {
     if (o.seq > to) break;
@@ -123,6 +132,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     const o = space.get(guid);
     if (o && o.seq <= from) planObject(o);
   }
+  for (const [group, members] of joins) enqueueMembers(group, members, []);
   // Member links changed since the last plan (groups new in this plan got their whole list above)
   let after: { seq: number; group: string; key: string } | null = null;
   let group: string | null = null;

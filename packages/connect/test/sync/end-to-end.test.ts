@@ -15,7 +15,7 @@ import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { spawn } from 'node:child_process';
 import { cliMain, runCli } from '../../../cloud/test/helpers/cli.ts';
-import { adminClient } from '../../../../scripts/test-dc/seed.ts';
+import { adminClient, userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { guidToBytes, guidToString } from '../../src/ad/guid.ts';
 import { agentConfig, smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
 
@@ -136,7 +136,11 @@ for (const kind of storeKinds) {
       const member = seed.users[0]!;
       const renamed = b.dn.replace(/^CN=[^,]+/, 'CN=Renamed Person');
       const moved = c.dn.replace(seed.ous.sales, seed.ous.engineering);
+      const joiner = userEntry({ index: 4000, ou: seed.ous.sales, dnsDomain: dc.dnsDomain });
       await ldap(async (client) => {
+        // a new user who joins a group the cloud already holds
+        await client.add(joiner.dn, joiner.attributes);
+        await client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [joiner.dn] }) })]);
         await client.modify(a.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Chief Tester'] }) })]);
         await client.modifyDN(b.dn, renamed.split(',')[0]!);
         await client.modifyDN(c.dn, moved);
@@ -146,15 +150,18 @@ for (const kind of storeKinds) {
       const res = await sync();
       assert.equal(res.code, 0, res.stderr);
       const s = res.json.sync;
-      assert.equal(s.plan.memberChanges, 1, 'one member change, not the member list');
+      assert.equal(s.plan.memberChanges, 2, 'one member change each (a removal, the new user joining), not the member list');
       assert.equal(s.plan.deletes, 1);
       assert.equal((await userByDn(a.dn))!.title, 'Chief Tester');
       assert.equal((await userByDn(renamed))!.userName, b.userPrincipalName);
       assert.equal((await userByDn(moved))!.userName, c.userPrincipalName);
       assert.equal(await userByDn(d.dn), undefined);
+      const joinerCloud = await userByDn(joiner.dn);
+      assert.equal(joinerCloud?.userName, joiner.user.userPrincipalName);
       assert.equal((await scim(`/Users?filter=${encodeURIComponent(`userName eq "${d.userPrincipalName}"`)}`)).body.totalResults, 0);
       const sales = await groupByName('Sales Team');
-      assert.equal(sales!.members.length, 9);
+      assert.equal(sales!.members.length, 10);
+      assert.ok(sales!.members.some((m: { value: string }) => m.value === joinerCloud!.id), 'the new user is a member');
       assert.ok(!sales!.members.some((m: { display: string }) => m.display === `${member.givenName} ${member.sn}`));
     });
 
