@@ -100,8 +100,9 @@ for (const kind of storeKinds) {
       let kills = 0;
       for (let attempt = 0; kills < 20 && attempt < 60; attempt++) {
         const before = await batchesOf(agent.agentId);
-        const target = before + 1 + Math.floor(next() * 3);
-        const extraMs = Math.floor(next() * 40);
+        // right after the next batch lands, plus 0–25 ms: inside the next batch, between two, or in the bookkeeping after one
+        const target = before + 1;
+        const extraMs = Math.floor(next() * 25);
         const run = startSync(agent, env);
         let exited = false;
         void run.done.then(() => (exited = true));
