@@ -30,8 +30,23 @@ export interface HttpResponse {
   text: string;
 }
 
-/** One HTTP(S) exchange with the cloud, with TLS trust by CA or pin and a timeout. */
+/**
+ * One HTTP(S) exchange with the cloud, with TLS trust by CA or pin and a
+ * timeout. A kept-alive connection the server closed while idle fails the
+ * next request with ECONNRESET before any answer: that request never reached
+ * the server, so it is sent once more on a fresh connection (the race Node's
+ * documentation describes for reused sockets).
+ */
 export async function httpExchange(url: string, options: HttpOptions = {}): Promise<HttpResponse> {
+  try {
+    return await exchangeOnce(url, options);
+  } catch (err) {
+    if ((err as { reusedSocket?: boolean }).reusedSocket && ['ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? '')) return exchangeOnce(url, options);
+    throw err;
+  }
+}
+
+async function exchangeOnce(url: string, options: HttpOptions): Promise<HttpResponse> {
   const target = new URL(url);
   const tls = await tlsOptionsFor(target, options.trust ?? {});
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -44,6 +59,7 @@ export async function httpExchange(url: string, options: HttpOptions = {}): Prom
     });
     req.on('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${target.origin}${target.pathname} timed out`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
+      if (req.reusedSocket) Object.assign(err, { reusedSocket: true });
       reject(err.code === 'ECONNREFUSED' ? new Error(`cannot reach the cloud at ${target.origin}: is it running, and is the URL right?`, { cause: err }) : err);
     });
     if (options.body !== undefined) req.write(options.body);
