@@ -75,6 +75,8 @@ const metaKeys = {
   lastRun: 'run.completed_at',
   /** the domain's naming context (DC=corp,DC=example,DC=com), for the sync rules */
   domain: 'ad.domain',
+  /** the containers and exclusions the last full import used: a change needs a full import to rescope */
+  scope: 'scope.containers',
 } as const;
 
 const dirsyncFlags = (config: ActiveDirectoryConfig) =>
@@ -100,6 +102,8 @@ export class AdImporter {
   fullImportNeeded(): string | undefined {
     if (this.space.getMeta(metaKeys.fullPending)) return 'the previous full import did not complete';
     if (!this.space.getMeta(metaKeys.mode)) return 'nothing was imported yet';
+    const scope = this.space.getMeta(metaKeys.scope);
+    if (scope !== undefined && scope !== this.scopeFingerprint()) return 'the synchronized containers changed (containers or excludedContainers)';
     return undefined;
   }
 
@@ -114,6 +118,11 @@ export class AdImporter {
   private connect(): Promise<AdConnection> {
     this.options.onProgress?.({ phase: 'connecting', objectsRead: 0, expected: 0 });
     return this.options.connect ? this.options.connect() : AdConnection.open(this.config, this.password);
+  }
+
+  private scopeFingerprint(): string {
+    const norm = (dns: string[]) => dns.map((d) => d.toLowerCase()).sort();
+    return JSON.stringify([norm(this.config.containers), norm(this.config.excludedContainers)]);
   }
 
   private containers(conn: AdConnection): string[] {
@@ -158,6 +167,9 @@ export class AdImporter {
       this.options.onProgress?.({ phase: 'finishing', objectsRead: summary.objectsRead, expected });
       this.space.transaction(() => {
         summary.deleted += this.space.sweepUnseen(run, containers).length;
+        // what is left unseen lies outside the containers now (they were narrowed): out of scope, not deleted
+        summary.updated += this.space.rescopeUnseen(run, 'outside-containers');
+        this.space.setMeta(metaKeys.scope, this.scopeFingerprint());
         this.savePosition(position, conn);
         this.space.setMeta(metaKeys.fullPending, undefined);
         this.space.setMeta(metaKeys.lastFull, new Date().toISOString());

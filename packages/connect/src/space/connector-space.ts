@@ -385,6 +385,14 @@ export class ConnectorSpace {
     return deleted;
   }
 
+  /** Gives live objects not seen in `run` the scope reason `reason` (they lie outside the containers now). Returns how many changed. */
+  rescopeUnseen(run: number, reason: ScopeReason): number {
+    const rows = this.db.prepare('SELECT guid FROM objects INDEXED BY objects_unseen WHERE deleted = 0 AND seen_run < ? AND (scope IS NULL OR scope <> ?)').all(run, reason) as { guid: string }[];
+    const update = this.db.prepare('UPDATE objects SET scope = ?, seq = ? WHERE guid = ?');
+    for (const r of rows) update.run(reason, this.nextSeq(), r.guid);
+    return rows.length;
+  }
+
   /** Member values of a group as read now (a full list or one range of it); sweepMembers ends the list. */
   putMembers(groupGuid: string, dns: string[], run: number): void {
     const seq = this.nextSeq();

@@ -208,6 +208,25 @@ for (const kind of storeKinds) {
       assert.ok(st.exported.user > 30);
     });
 
+    test('a filter change: an excluded OU leaves the cloud, and comes back when the exclusion goes', async () => {
+      const engineer = seed.commaUser;
+      const before = await userByDn(engineer.dn);
+      assert.ok(before);
+      setConfig((c) => { c.activeDirectory.excludedContainers = [seed.ous.engineering]; });
+      const narrowed = await sync();
+      assert.equal(narrowed.code, 0, narrowed.stderr);
+      assert.match(narrowed.json.import.reason ?? '', /containers changed/);
+      assert.ok(narrowed.json.sync.export.deleted >= 10, JSON.stringify(narrowed.json.sync));
+      assert.equal(await userByDn(engineer.dn), undefined);
+      assert.equal((await groupByName('Engineers'))!.members, undefined, 'its members left the cloud with it');
+      setConfig((c) => { delete c.activeDirectory.excludedContainers; });
+      const widened = await sync();
+      assert.equal(widened.code, 0, widened.stderr);
+      const after = await userByDn(engineer.dn);
+      assert.equal(after?.id, before.id, 'the same cloud object comes back (same immutable id)');
+      assert.equal((await groupByName('Engineers'))!.members.length, 10, 'with its memberships');
+    });
+
     test('directory synchronization turned off and on again: objects stay, then are taken back', async () => {
       const before = await t.call('GET', '/api/v1/tenant', { token });
       assert.equal(before.body.directorySynchronizationEnabled, true, 'the first lease turned it on');
