@@ -193,6 +193,34 @@ export function connectCommand(): Command {
     });
 
   connect
+    .command('preview')
+    .description('One object, by DN or UPN: what was imported, what the rules make of it, what the cloud holds, and what the next export does')
+    .argument('<dn-or-upn>')
+    .addOption(configOption())
+    .option('--json', 'print as JSON')
+    .action((target: string, opts: { config?: string; json?: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      try {
+        const p = new SyncEngine(space, loaded.config.sync, null).preview(target);
+        if (!p) throw new ConnectError('ad_container_not_found', `no imported object has the DN or userPrincipalName ${target}`, { subject: target, fix: 'check the spelling, run skybridge connect import, and check that it is inside the configured containers' });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+          return;
+        }
+        const lines = [`${p.dn} (${p.kind}, objectGUID ${p.guid})`, `  scope: ${p.scope ?? 'in scope'}`];
+        if (p.projection.kind === 'export') lines.push(`  rules: exported as a ${p.projection.type}, immutable id ${p.immutableId}`, ...Object.entries(p.projection.attributes).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`));
+        else if (p.projection.kind === 'skip') lines.push(`  rules: not exported (${p.projection.reason})`);
+        else lines.push(`  rules: error ${p.projection.code}: ${p.projection.message}`);
+        lines.push(`  in the cloud: ${p.exported ? `${p.exported.type} ${p.exported.objectId ?? ''} (immutable id ${p.exported.immutableId})` : 'not exported'}`, `  next export: ${p.action}`);
+        if (p.error) lines.push(`  sync error: [${p.error.category}/${p.error.code}] ${p.error.message}`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        space.close();
+      }
+    });
+
+  connect
     .command('status')
     .description('What the connector space holds: objects, members, the last runs and import problems')
     .addOption(configOption())

@@ -450,6 +450,12 @@ export class ConnectorSpace {
     return (this.db.prepare('SELECT group_guid, seq FROM members WHERE member_key = ? AND removed = 0').all(dnKey(dn)) as { group_guid: string; seq: number }[]).map((r) => ({ group: r.group_guid, seq: r.seq }));
   }
 
+  /** A live object whose attribute `name` has this value (case-insensitive); for lookups by UPN or mail. */
+  findByAttribute(name: string, value: string): SpaceObject | undefined {
+    return this.row(this.db.prepare(`SELECT o.guid, o.dn, o.kind, o.scope, o.attrs, o.usn_changed, o.deleted, o.seq FROM objects o, json_each(o.attrs, '$.' || ?) v
+      WHERE o.deleted = 0 AND lower(v.value) = lower(?) LIMIT 1`).get(name, value));
+  }
+
   /** The live object whose DN has this key. */
   getByKey(key: string): SpaceObject | undefined {
     return this.row(this.stmts.getByKey!.get(key));

@@ -6,9 +6,11 @@
 import { ConnectError } from '../errors.ts';
 import type { CloudClient } from '../cloud/cloud-client.ts';
 import type { ConnectorSpace } from '../space/connector-space.ts';
-import { ExportStore, phases, type OutboxItem } from './export-store.ts';
+import { ExportStore, phases, type Exported, type OutboxItem, type SyncErrorRecord } from './export-store.ts';
+import { project, type Projection } from './default-rules.ts';
+import { immutableIdOf } from './source-anchor.ts';
 import { Exporter, type ExportSummary, type ExporterOptions } from './exporter.ts';
-import { plan, planInto, type PlanSummary } from './planner.ts';
+import { exportHash, plan, planInto, type PlanSummary } from './planner.ts';
 import type { SourceAnchor } from './source-anchor.ts';
 
 export interface SyncSettings {
@@ -129,6 +131,27 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * One object, by DN or UPN: what AD holds (as imported), what the rules
+   * make of it, what the cloud was last sent, and what the next export
+   * would do. Reads only.
+   */
+  preview(dnOrUpn: string): ObjectPreview | null {
+    const o = this.space.getByDn(dnOrUpn)
+      ?? this.space.findByAttribute('userPrincipalName', dnOrUpn);
+    if (!o) return null;
+    const projection = project(o, this.#rules());
+    const exported = this.store.get(o.guid);
+    const error = this.store.errors().find((e) => e.guid === o.guid) ?? null;
+    let action: ObjectPreview['action'] = 'none';
+    let immutableId: string | null = exported?.immutableId ?? null;
+    if (projection.kind === 'export') {
+      immutableId = immutableIdOf(o, this.#settings.sourceAnchor);
+      action = !exported ? 'create' : exported.hash !== exportHash(projection.type, projection.attributes) ? 'update' : 'none';
+    } else if (projection.kind === 'skip' && exported) action = 'delete';
+    return { dn: o.dn, guid: o.guid, kind: o.kind, scope: o.scope, imported: o.attributes, projection, exported: exported ?? null, immutableId, action, error };
+  }
+
   /** What a cycle would change, without keeping anything (the outbox, the cursor and the errors are left as they were). */
   dryRun(options: { full?: boolean } = {}): { plan: PlanSummary; changes: DryRunChange[]; deleteLimit: number } {
     const rules = this.#rules();
@@ -155,6 +178,20 @@ export class SyncEngine {
       this.space.db.exec('ROLLBACK');
     }
   }
+}
+
+export interface ObjectPreview {
+  dn: string;
+  guid: string;
+  kind: string;
+  scope: string | null;
+  imported: Record<string, string[]>;
+  projection: Projection;
+  exported: Exported | null;
+  immutableId: string | null;
+  /** what the next export would do with it */
+  action: 'create' | 'update' | 'delete' | 'none';
+  error: SyncErrorRecord | null;
 }
 
 export interface TakeoverEntry {

@@ -191,6 +191,24 @@ for (const kind of storeKinds) {
       assert.equal(change.attributes.department, 'Dry Run');
       assert.notEqual((await userByDn(u.dn))!['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.department, 'Dry Run');
 
+      // the single-object preview says the same, by DN; by UPN for an object already in step; and a rule error
+      const preview = async (target: string) => JSON.parse((await runCli(['connect', 'preview', target, '--config', files.configPath, '--json'])).stdout);
+      const one = await preview(u.dn);
+      assert.equal(one.action, 'update');
+      assert.equal(one.projection.attributes.department, 'Dry Run');
+      assert.equal(one.imported.department[0], 'Dry Run');
+      const other = seed.users.filter((x) => x.userPrincipalName && x.dn.includes(seed.ous.sales))[19]!;
+      const inStep = await preview(other.userPrincipalName!.toUpperCase());
+      assert.equal(inStep.action, 'none');
+      assert.equal(inStep.dn, other.dn);
+      assert.ok(inStep.exported.objectId);
+      const broken = await preview(seed.noUpnUser.dn);
+      assert.equal(broken.projection.code, 'missing_upn');
+      assert.equal(broken.error.code, 'missing_upn');
+      const missing = await runCli(['connect', 'preview', 'nobody@nowhere.example', '--config', files.configPath]);
+      assert.equal(missing.code, 3);
+      assert.match(missing.stderr, /no imported object has the DN or userPrincipalName nobody@nowhere.example/);
+
       setConfig((c) => { c.sync = { staging: true }; });
       const staged = await sync();
       assert.equal(staged.code, 0, staged.stderr);
