@@ -32,23 +32,34 @@ export async function removeMembers(w: TenantWrite, groupId: string, memberIds: 
   return rowCount;
 }
 
-/** Ends every membership of a deleted object, as group and as member. */
-export async function removeAllLinks(w: TenantWrite, objectId: string): Promise<number> {
-  const { rows } = await w.tx.query<{ n: number | string }>(
-    `SELECT count(*) AS n FROM memberships WHERE tenant_id = $1 AND (group_id = $2 OR member_id = $2) AND NOT removed`,
-    [w.tenantId, objectId],
-  );
+/**
+ * Ends every live link matching `where` (over memberships, with $1 the
+ * tenant and $2 the object), each with its own sequence number. O(links),
+ * in two statements.
+ */
+async function removeLinksWhere(w: TenantWrite, where: string, objectId: string): Promise<number> {
+  const { rows } = await w.tx.query<{ n: number | string }>(`SELECT count(*) AS n FROM memberships WHERE tenant_id = $1 AND ${where} AND NOT removed`, [w.tenantId, objectId]);
   const n = Number(rows[0]?.n ?? 0);
   if (n === 0) return 0;
   const first = w.reserveSeq(n);
   await w.tx.query(
     `UPDATE memberships m SET removed = true, change_seq = $3 + s.ord - 1
        FROM (SELECT group_id, member_id, row_number() OVER (ORDER BY group_id, member_id) AS ord
-               FROM memberships WHERE tenant_id = $1 AND (group_id = $2 OR member_id = $2) AND NOT removed) s
+               FROM memberships WHERE tenant_id = $1 AND ${where} AND NOT removed) s
       WHERE m.group_id = s.group_id AND m.member_id = s.member_id`,
     [w.tenantId, objectId, first],
   );
   return n;
+}
+
+/** Ends every membership of a deleted object, as group and as member. */
+export function removeAllLinks(w: TenantWrite, objectId: string): Promise<number> {
+  return removeLinksWhere(w, '(group_id = $2 OR member_id = $2)', objectId);
+}
+
+/** Ends every membership of a group (its members, not its own memberships). */
+export function removeAllMembers(w: TenantWrite, groupId: string): Promise<number> {
+  return removeLinksWhere(w, 'group_id = $2', groupId);
 }
 
 /** Resolves member ids (of live objects of the tenant) and reports the ones that do not resolve. */
@@ -65,21 +76,3 @@ export async function resolveByImmutableId(w: TenantWrite, immutableIds: readonl
   return { ids, missing: immutableIds.filter((i) => !ids.has(i)) };
 }
 
-/** Ends every membership of a group (its members, not its own memberships). O(members), one statement. */
-export async function removeAllMembers(w: TenantWrite, groupId: string): Promise<number> {
-  const { rows } = await w.tx.query<{ n: number | string }>(
-    'SELECT count(*) AS n FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND NOT removed',
-    [w.tenantId, groupId],
-  );
-  const n = Number(rows[0]?.n ?? 0);
-  if (n === 0) return 0;
-  const first = w.reserveSeq(n);
-  await w.tx.query(
-    `UPDATE memberships m SET removed = true, change_seq = $3 + s.ord - 1
-       FROM (SELECT member_id, row_number() OVER (ORDER BY member_id) AS ord
-               FROM memberships WHERE tenant_id = $1 AND group_id = $2 AND NOT removed) s
-      WHERE m.group_id = $2 AND m.member_id = s.member_id`,
-    [w.tenantId, groupId, first],
-  );
-  return n;
-}

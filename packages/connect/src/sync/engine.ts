@@ -142,7 +142,7 @@ export class SyncEngine {
     if (!o) return null;
     const projection = project(o, this.#rules());
     const exported = this.store.get(o.guid);
-    const error = this.store.errors().find((e) => e.guid === o.guid) ?? null;
+    const error = this.store.error(o.guid) ?? null;
     let action: ObjectPreview['action'] = 'none';
     let immutableId: string | null = exported?.immutableId ?? null;
     if (projection.kind === 'export') {

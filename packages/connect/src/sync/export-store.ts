@@ -66,6 +66,7 @@ export class ExportStore {
         ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
       clearError: p('DELETE FROM sync_errors WHERE guid = ?'),
       errors: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors ORDER BY dn'),
+      error: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors WHERE guid = ?'),
       errorGuids: p('SELECT guid FROM sync_errors'),
       exportedCount: p('SELECT type, count(*) AS n FROM exports GROUP BY type'),
     };
@@ -118,6 +119,10 @@ export class ExportStore {
 
   errors(): SyncErrorRecord[] {
     return this.#s.errors!.all() as unknown as SyncErrorRecord[];
+  }
+
+  error(guid: string): SyncErrorRecord | undefined {
+    return this.#s.error!.get(guid) as SyncErrorRecord | undefined;
   }
 
   errorGuids(): string[] {

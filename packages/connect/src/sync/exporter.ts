@@ -140,7 +140,8 @@ export class Exporter {
       return;
     }
     if (b.kind === 'members') {
-      summary.memberChanges += (p.op as { members: { add: string[]; remove: string[] } }).members.add.length + (p.op as { members: { add: string[]; remove: string[] } }).members.remove.length;
+      const members = p.op?.op === 'upsert' ? p.op.members : undefined;
+      summary.memberChanges += (members?.add?.length ?? 0) + (members?.remove?.length ?? 0);
       return;
     }
     this.#store.clearError(p.item.guid);

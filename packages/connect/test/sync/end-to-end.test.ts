@@ -17,7 +17,8 @@ import { spawn } from 'node:child_process';
 import { cliMain, runCli } from '../../../cloud/test/helpers/cli.ts';
 import { adminClient, userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { guidToBytes, guidToString } from '../../src/ad/guid.ts';
-import { agentConfig, smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
+import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
+import { registeredAgent } from '../helpers/sync.ts';
 
 const skybridgeUser = 'urn:skybridge:params:scim:schemas:extension:2.0:User';
 
@@ -72,13 +73,7 @@ for (const kind of storeKinds) {
       t = await startTestCloud(kind);
       tenant = await t.createTenant('contoso');
       token = await t.token(tenant);
-      const caFile = `${dc.dir}/cloud-ca.pem`;
-      writeFileSync(caFile, t.trust.ca!);
-      files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url, caFile } } });
-      const registration = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
-      const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', registration.body.registrationToken]);
-      assert.equal(registered.code, 0, registered.stderr);
-      assert.match(registered.stdout, /Registered as agent/);
+      files = await registeredAgent(dc, t, token);
     });
     after(async () => {
       files?.cleanup();

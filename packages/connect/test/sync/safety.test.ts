@@ -11,12 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { cliMain, runCli } from '../../../cloud/test/helpers/cli.ts';
-import { agentConfig, smallDc, type AgentFiles, type TestDc } from '../helpers/ad.ts';
+import { smallDc, type AgentFiles, type TestDc } from '../helpers/ad.ts';
+import { registeredAgent } from '../helpers/sync.ts';
 
 /** mulberry32: a small seeded generator, so a failing run can be repeated */
 function random(seed: number): () => number {
@@ -48,15 +47,11 @@ for (const kind of storeKinds) {
     });
 
     /** A tenant, and an agent registered to it with its own state directory. */
-    const agentFor = async (tenant: CreatedTenant, token: string): Promise<AgentFiles & { agentId: string }> => {
-      const caFile = `${dc.dir}/cloud-ca-${tenant.tenantId}.pem`;
-      writeFileSync(caFile, t.trust.ca!);
-      const files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url, caFile } } });
+    /** An agent registered to `tenant`, with its own state directory. */
+    const agentFor = async (token: string) => {
+      const files = await registeredAgent(dc, t, token);
       cleanups.push(files.cleanup);
-      const reg = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
-      const res = await runCli(['connect', 'register', '--config', files.configPath, '--token', reg.body.registrationToken]);
-      assert.equal(res.code, 0, res.stderr);
-      return { ...files, agentId: /agent (\S+)/.exec(res.stdout)![1]! };
+      return files;
     };
     const startSync = (files: AgentFiles, env: Record<string, string>): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stderr: string }> } => {
       const child = spawn(process.execPath, [cliMain, 'connect', 'sync', '--config', files.configPath, '--json'], { env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,14 +82,14 @@ for (const kind of storeKinds) {
 
     test('SIGKILL at 20 random points of an export: the cloud ends as after a clean run', async () => {
       const cleanTenant = await t.createTenant(`clean${kind}`);
-      const clean = await agentFor(cleanTenant, await t.token(cleanTenant));
+      const clean = await agentFor(await t.token(cleanTenant));
       const cleanRun = await runCli(['connect', 'sync', '--config', clean.configPath, '--json']);
       assert.equal(cleanRun.code, 0, cleanRun.stderr);
       const expected = await digest(cleanTenant.tenantId);
       assert.ok(expected.live > 40 && expected.links > 20, JSON.stringify(expected));
 
       const tenant = await t.createTenant(`crashy${kind}`);
-      const agent = await agentFor(tenant, await t.token(tenant));
+      const agent = await agentFor(await t.token(tenant));
       const next = random(20261125);
       const env = { SKYBRIDGE_SYNC_BATCH_OPERATIONS: '1' };
       let kills = 0;
@@ -127,8 +122,8 @@ for (const kind of storeKinds) {
     test('an agent paused past its lease is fenced off when it resumes', async () => {
       const tenant = await t.createTenant(`fence${kind}`);
       const token = await t.token(tenant);
-      const a = await agentFor(tenant, token);
-      const b = await agentFor(tenant, token);
+      const a = await agentFor(token);
+      const b = await agentFor(token);
       const env = { SKYBRIDGE_SYNC_BATCH_OPERATIONS: '1', SKYBRIDGE_SYNC_LEASE_SECONDS: '10' };
       const runA = startSync(a, env);
       while ((await batchesOf(a.agentId)) < 3) await sleep(5);

@@ -9,13 +9,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
 import { adminClient } from '../../../../scripts/test-dc/seed.ts';
-import { agentConfig, smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
+import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
+import { registeredAgent } from '../helpers/sync.ts';
 
 const userSchema = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
@@ -63,11 +64,7 @@ for (const kind of storeKinds) {
       adminLike = (await scim('POST', '/Users', { schemas: [userSchema], userName: `boss@${d}`, emails: [{ value: sales[16]!.mail, type: 'work' }] })).body.id;
       await t.cloud.context.store.query(`INSERT INTO role_assignments (tenant_id, principal_type, principal_id, role) VALUES ($1, 'user', $2, 'GlobalAdministrator')`, [tenant.tenantId, adminLike]);
 
-      const caFile = `${dc.dir}/cloud-ca.pem`;
-      writeFileSync(caFile, t.trust.ca!);
-      files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url, caFile } } });
-      const reg = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
-      assert.equal((await runCli(['connect', 'register', '--config', files.configPath, '--token', reg.body.registrationToken])).code, 0);
+      files = await registeredAgent(dc, t, token);
     });
     after(async () => {
       files?.cleanup();

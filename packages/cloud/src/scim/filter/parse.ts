@@ -145,39 +145,42 @@ class Parser {
     return token.t === 'word' && token.v.toLowerCase() === word;
   }
 
-  /** FILTER with `or` lowest. */
-  parseOr(): Filter {
-    let left = this.parseAnd();
+  /**
+   * FILTER (or, inside `attr[…]`, valFilter) with `or` lowest. A valFilter
+   * is the same grammar without nested value paths.
+   */
+  parseOr(inValuePath = false): Filter {
+    let left = this.parseAnd(inValuePath);
     while (this.keyword(this.peek(), 'or')) {
       this.next();
-      left = { op: 'or', left, right: this.parseAnd() };
+      left = { op: 'or', left, right: this.parseAnd(inValuePath) };
     }
     return left;
   }
 
-  parseAnd(): Filter {
-    let left = this.parseUnary();
+  parseAnd(inValuePath: boolean): Filter {
+    let left = this.parseUnary(inValuePath);
     while (this.keyword(this.peek(), 'and')) {
       this.next();
-      left = { op: 'and', left, right: this.parseUnary() };
+      left = { op: 'and', left, right: this.parseUnary(inValuePath) };
     }
     return left;
   }
 
-  parseUnary(): Filter {
+  parseUnary(inValuePath: boolean): Filter {
     const t = this.peek();
     if (this.keyword(t, 'not')) {
       this.next();
       if (this.peek().t !== '(') this.fail('"not" must be followed by "("');
-      return { op: 'not', filter: this.parseGroup() };
+      return { op: 'not', filter: this.parseGroup(inValuePath) };
     }
-    if (t.t === '(') return this.parseGroup();
-    return this.parseAttrExp(false);
+    if (t.t === '(') return this.parseGroup(inValuePath);
+    return this.parseAttrExp(inValuePath);
   }
 
-  parseGroup(): Filter {
+  parseGroup(inValuePath: boolean): Filter {
     this.next(); // (
-    const inner = this.parseOr();
+    const inner = this.parseOr(inValuePath);
     if (this.peek().t !== ')') this.fail('expected ")"');
     this.next();
     return inner;
@@ -192,7 +195,7 @@ class Parser {
       if (inValuePath) this.fail('value filters cannot be nested');
       if (path.sub) this.fail(`"${t.v}[…]": a value filter applies to a multi-valued attribute, not to a sub-attribute`);
       this.next();
-      const filter = this.parseValFilter();
+      const filter = this.parseOr(true);
       if (this.peek().t !== ']') this.fail('expected "]"');
       this.next();
       return { op: 'valuePath', path, filter };
@@ -209,46 +212,6 @@ class Parser {
     else return this.fail(`expected a value (a "string", a number, true, false or null) after ${opToken.v}`, v.at);
     if ((op === 'co' || op === 'sw' || op === 'ew') && typeof value !== 'string') this.fail(`${op} compares strings: quote the value`, v.at);
     return { op: op as CompareOp, path, value };
-  }
-
-  /** valFilter: attrExp / logExp / not (valFilter), without nested value paths. */
-  parseValFilter(): Filter {
-    const or = (): Filter => {
-      let left = and();
-      while (this.keyword(this.peek(), 'or')) {
-        this.next();
-        left = { op: 'or', left, right: and() };
-      }
-      return left;
-    };
-    const and = (): Filter => {
-      let left = unary();
-      while (this.keyword(this.peek(), 'and')) {
-        this.next();
-        left = { op: 'and', left, right: unary() };
-      }
-      return left;
-    };
-    const unary = (): Filter => {
-      if (this.keyword(this.peek(), 'not')) {
-        this.next();
-        if (this.peek().t !== '(') this.fail('"not" must be followed by "("');
-        this.next();
-        const inner = or();
-        if (this.peek().t !== ')') this.fail('expected ")"');
-        this.next();
-        return { op: 'not', filter: inner };
-      }
-      if (this.peek().t === '(') {
-        this.next();
-        const inner = or();
-        if (this.peek().t !== ')') this.fail('expected ")"');
-        this.next();
-        return inner;
-      }
-      return this.parseAttrExp(true);
-    };
-    return or();
   }
 
   end(): void {
@@ -278,7 +241,7 @@ export function parsePatchPath(text: string): PatchPath {
   }
   if (path.sub) p.fail(`"${first.v}[…]": a value filter applies to a multi-valued attribute, not to a sub-attribute`);
   p.next();
-  const filter = p.parseValFilter();
+  const filter = p.parseOr(true);
   if (p.peek().t !== ']') p.fail('expected "]"');
   const close = p.next();
   let sub: string | undefined;

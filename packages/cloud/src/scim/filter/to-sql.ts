@@ -191,24 +191,27 @@ function compare(sql: string, type: ScalarType, caseExact: boolean, op: CompareO
   }
 }
 
+type Leaf = Exclude<Filter, { op: 'and' | 'or' | 'not' }>;
+
+/** and, or and not as SQL, with `leaf` for everything else. */
+function logic(f: Filter, leaf: (f: Leaf) => string): string {
+  if (f.op === 'and' || f.op === 'or') return `(${logic(f.left, leaf)} ${f.op.toUpperCase()} ${logic(f.right, leaf)})`;
+  if (f.op === 'not') return `(NOT ${logic(f.filter, leaf)})`;
+  return leaf(f as Leaf);
+}
+
+const nested = (label: string) => new ScimError(400, 'invalidFilter', `value filters cannot be nested (in ${label})`);
+
 /** A predicate over one element `e.v` of a multi-valued attribute. */
 function elementPredicate(column: Extract<Column, { kind: 'elements' }>, f: Filter, p: SqlParams, label: string): string {
-  switch (f.op) {
-    case 'and':
-    case 'or':
-      return `(${elementPredicate(column, f.left, p, label)} ${f.op.toUpperCase()} ${elementPredicate(column, f.right, p, label)})`;
-    case 'not':
-      return `(NOT ${elementPredicate(column, f.filter, p, label)})`;
-    case 'valuePath':
-      throw new ScimError(400, 'invalidFilter', `value filters cannot be nested (in ${label})`);
-    default: {
-      const name = f.path.sub ? f.path.sub : f.path.attr;
-      if (f.path.sub && f.path.attr.toLowerCase() !== label.split(/[.[]/)[0]!.toLowerCase()) {
-        throw new ScimError(400, 'invalidFilter', `inside ${label}[…] name the sub-attributes alone (value, type…), not ${f.path.attr}.${f.path.sub}`);
-      }
-      return elementLeaf(column, name, f.op, f.op === 'pr' ? null : f.value, p, `${label}.${name}`);
+  return logic(f, (g) => {
+    if (g.op === 'valuePath') throw nested(label);
+    const name = g.path.sub ? g.path.sub : g.path.attr;
+    if (g.path.sub && g.path.attr.toLowerCase() !== label.split(/[.[]/)[0]!.toLowerCase()) {
+      throw new ScimError(400, 'invalidFilter', `inside ${label}[…] name the sub-attributes alone (value, type…), not ${g.path.attr}.${g.path.sub}`);
     }
-  }
+    return elementLeaf(column, name, g.op, g.op === 'pr' ? null : g.value, p, `${label}.${name}`);
+  });
 }
 
 function elementLeaf(column: Extract<Column, { kind: 'elements' }>, sub: string, op: CompareOp | 'pr', value: CompValue, p: SqlParams, label: string): string {
@@ -224,24 +227,16 @@ function exists(column: Extract<Column, { kind: 'elements' }>, predicate: string
 }
 
 /** A condition on the linked object `x` (a member, or a group of a user): value, display and type. */
-export function linkPredicate(side: 'members' | 'groups', g: Filter, p: SqlParams, label: string): string {
-  switch (g.op) {
-    case 'and':
-    case 'or':
-      return `(${linkPredicate(side, g.left, p, label)} ${g.op.toUpperCase()} ${linkPredicate(side, g.right, p, label)})`;
-    case 'not':
-      return `(NOT ${linkPredicate(side, g.filter, p, label)})`;
-    case 'valuePath':
-      throw new ScimError(400, 'invalidFilter', `value filters cannot be nested (in ${label})`);
-    default: {
-      const sub = (g.path.sub ?? (g.path.attr.toLowerCase() === side ? 'value' : g.path.attr)).toLowerCase();
-      const value = g.op === 'pr' ? null : g.value;
-      if (sub === 'value') return compare('x.id', 'uuid', true, g.op, value, p, `${label}.value`);
-      if (sub === 'display') return compare('x.display_name', 'text', false, g.op, value, p, `${label}.display`);
-      if (sub === 'type') return compare(`(CASE x.object_type WHEN 'user' THEN 'User' WHEN 'group' THEN 'Group' ELSE 'Contact' END)`, 'text', false, g.op, value, p, `${label}.type`);
-      throw new ScimError(400, 'invalidFilter', `${label}.${sub} cannot be used in a filter (use value, display or type)`);
-    }
-  }
+export function linkPredicate(side: 'members' | 'groups', f: Filter, p: SqlParams, label: string): string {
+  return logic(f, (g) => {
+    if (g.op === 'valuePath') throw nested(label);
+    const sub = (g.path.sub ?? (g.path.attr.toLowerCase() === side ? 'value' : g.path.attr)).toLowerCase();
+    const value = g.op === 'pr' ? null : g.value;
+    if (sub === 'value') return compare('x.id', 'uuid', true, g.op, value, p, `${label}.value`);
+    if (sub === 'display') return compare('x.display_name', 'text', false, g.op, value, p, `${label}.display`);
+    if (sub === 'type') return compare(`(CASE x.object_type WHEN 'user' THEN 'User' WHEN 'group' THEN 'Group' ELSE 'Contact' END)`, 'text', false, g.op, value, p, `${label}.type`);
+    throw new ScimError(400, 'invalidFilter', `${label}.${sub} cannot be used in a filter (use value, display or type)`);
+  });
 }
 
 /** members (of a group) or groups (of a user): a semi-join on memberships, by primary key or member index. */
@@ -258,13 +253,12 @@ function links(side: 'members' | 'groups', f: Filter | null, p: SqlParams, label
 }
 
 /** Compiles a filter to a SQL condition on `o`. */
-export function filterToSql(kind: ResourceKind, f: Filter, p: SqlParams): string {
+export function filterToSql(kind: ResourceKind, filter: Filter, p: SqlParams): string {
+  return logic(filter, (f) => attributeCondition(kind, f, p));
+}
+
+function attributeCondition(kind: ResourceKind, f: Leaf, p: SqlParams): string {
   switch (f.op) {
-    case 'and':
-    case 'or':
-      return `(${filterToSql(kind, f.left, p)} ${f.op.toUpperCase()} ${filterToSql(kind, f.right, p)})`;
-    case 'not':
-      return `(NOT ${filterToSql(kind, f.filter, p)})`;
     case 'valuePath': {
       const r = resolve(kind, f.path);
       if (r.column.kind === 'links') return links(r.column.side, f.filter, p, r.label);
