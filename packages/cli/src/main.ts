@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { cloudCommand } from './commands/cloud.ts';
 import { connectCommand } from './commands/connect.ts';
+import { demoCommand } from './commands/demo.ts';
 
 const program = new Command('skybridge')
   .description('Skybridge: synchronize Active Directory into a multi-tenant cloud directory')
@@ -11,6 +12,7 @@ const program = new Command('skybridge')
 
 program.addCommand(cloudCommand());
 program.addCommand(connectCommand());
+program.addCommand(demoCommand());
 
 try {
   await program.parseAsync(process.argv);

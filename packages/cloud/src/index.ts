@@ -9,3 +9,5 @@ export type { RouteDef } from './http/route.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { spkiPin } from './tls/certificate.ts';
 export { createApiClient } from './tenants/api-clients.ts';
+export { issueOneTimePassword } from './tenants/one-time-password.ts';
+export { createRegistrationToken } from './agents/registration.ts';
