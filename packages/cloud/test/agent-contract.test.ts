@@ -105,9 +105,10 @@ for (const kind of storeKinds) {
       const idem = key();
       const first = await agent.sendBatch(idem, batch);
       assert.equal(first.replayed, false);
-      assert.deepEqual(first.results.map((r) => r.status), ['created', 'error', 'error', 'error', 'created']);
-      assert.equal(first.results[1]!.error!.category, 'duplicate_attribute');
-      assert.match(first.results[1]!.error!.message, /alice@contoso\.skybridge\.test/);
+      assert.deepEqual(first.results.map((r) => r.status), ['created', 'created', 'error', 'error', 'created']);
+      // a duplicate UPN does not stop the object: it syncs with a placeholder UPN, and the value is quarantined
+      assert.deepEqual(first.results[1]!.quarantined!.map((q) => [q.attribute, q.value, q.heldBy]), [['userPrincipalName', 'alice@contoso.skybridge.test', first.results[0]!.objectId]]);
+      assert.match(first.results[1]!.quarantined![0]!.placeholder!, /^alice\d{4}@contoso\.skybridge\.test$/);
       assert.equal(first.results[2]!.error!.category, 'data_validation');
       assert.equal(first.results[2]!.error!.attribute, 'userPrincipalName');
       assert.equal(first.results[3]!.error!.attribute, 'displayName');
@@ -142,7 +143,51 @@ for (const kind of storeKinds) {
           { op: 'upsert', type: 'user', immutableId: guid(), attributes: { userPrincipalName: 'swap-b@contoso.skybridge.test' } },
         ],
       });
-      assert.deepEqual(res.results.map((r) => r.error?.code ?? r.status), ['created', 'duplicate_user_principal_name', 'updated', 'created', 'deleted', 'type_mismatch', 'created']);
+      // y first gets a placeholder (x holds swap-a); once x moved to swap-b, y's next upsert takes swap-a
+      assert.deepEqual(res.results.map((r) => r.error?.code ?? r.status), ['created', 'created', 'updated', 'updated', 'deleted', 'type_mismatch', 'created']);
+      assert.equal(res.results[1]!.quarantined?.[0]?.value, 'swap-a@contoso.skybridge.test');
+      assert.equal(res.results[3]!.quarantined, undefined);
+      const y1 = await t.call('GET', `/api/v1/users/${res.results[3]!.objectId}`, { token: admin });
+      assert.equal(y1.body.userPrincipalName, 'swap-a@contoso.skybridge.test');
+    });
+
+    test('duplicate attribute resiliency: a colliding UPN or proxy address is quarantined, reported, and released when the holder lets it go', async () => {
+      const lease = await agent.acquireLease(60);
+      const holder = guid();
+      const waiter = guid();
+      const holderOp = { op: 'upsert' as const, type: 'user' as const, immutableId: holder, attributes: { userPrincipalName: 'dar@contoso.skybridge.test', proxyAddresses: ['SMTP:dar@contoso.skybridge.test', 'smtp:sales@contoso.skybridge.test'] } };
+      const waiterOp = { op: 'upsert' as const, type: 'user' as const, immutableId: waiter, attributes: { userPrincipalName: 'DAR@contoso.skybridge.test', displayName: 'Waiter', proxyAddresses: ['SMTP:waiter@contoso.skybridge.test', 'smtp:Sales@contoso.skybridge.test'] } };
+      const first = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [holderOp, waiterOp] });
+      assert.deepEqual(first.results.map((r) => r.status), ['created', 'created']);
+      const q = first.results[1]!.quarantined!;
+      assert.deepEqual(q.map((h) => [h.attribute, h.value]), [['userPrincipalName', 'DAR@contoso.skybridge.test'], ['proxyAddresses', 'smtp:Sales@contoso.skybridge.test']]);
+      const waiterId = first.results[1]!.objectId!;
+      let w = (await t.call('GET', `/api/v1/users/${waiterId}`, { token: admin })).body;
+      assert.equal(w.userPrincipalName, q[0]!.placeholder);
+      assert.deepEqual(w.proxyAddresses, ['SMTP:waiter@contoso.skybridge.test']);
+      // reported through the admin API, with the holder named
+      const listed = (await t.call('GET', '/api/v1/sync/errors', { token: admin })).body.items.find((e: { immutableId: string }) => e.immutableId === waiter);
+      assert.equal(listed.category, 'duplicate_attribute');
+      assert.equal(listed.code, 'attribute_quarantined');
+      assert.match(listed.message, new RegExp(`DAR@contoso.skybridge.test is already used by the cloud object ${first.results[0]!.objectId}`));
+      // sent again while the collision lasts: the same placeholder, nothing changes
+      const again = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [waiterOp] });
+      assert.equal(again.results[0]!.status, 'unchanged');
+      assert.equal(again.results[0]!.quarantined![0]!.placeholder, q[0]!.placeholder);
+      // the holder gives the proxy address up: the waiter gets it back at the end of that batch, the UPN stays quarantined
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ ...holderOp, attributes: { ...holderOp.attributes, proxyAddresses: ['SMTP:dar@contoso.skybridge.test'] } }] });
+      w = (await t.call('GET', `/api/v1/users/${waiterId}`, { token: admin })).body;
+      assert.deepEqual(w.proxyAddresses, ['SMTP:waiter@contoso.skybridge.test', 'smtp:Sales@contoso.skybridge.test']);
+      assert.equal(w.userPrincipalName, q[0]!.placeholder);
+      // the holder is deleted: the UPN comes back too, and the error list forgets the waiter
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'delete', type: 'user', immutableId: holder }] });
+      w = (await t.call('GET', `/api/v1/users/${waiterId}`, { token: admin })).body;
+      assert.equal(w.userPrincipalName, 'DAR@contoso.skybridge.test');
+      assert.equal((await t.call('GET', '/api/v1/sync/errors', { token: admin })).body.items.find((e: { immutableId: string }) => e.immutableId === waiter), undefined);
+      // the agent's next upsert agrees with what the cloud now holds
+      const settled = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [waiterOp] });
+      assert.equal(settled.results[0]!.quarantined, undefined);
+      assert.notEqual(settled.results[0]!.status, 'error');
     });
 
     test('the object quota is enforced per object with the quota category', async () => {

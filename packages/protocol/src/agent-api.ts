@@ -90,6 +90,19 @@ export const syncObjectResult = z.strictObject({
   objectId: z.string().optional(),
   /** how an upsert found an existing cloud object: by immutable id onto a cloud-managed one (hard), or by UPN or primary SMTP address (soft) */
   match: z.enum(['hard', 'soft']).optional(),
+  /**
+   * Duplicate attribute resiliency: values of this object that another object
+   * already holds. The object synced without them (a userPrincipalName is
+   * replaced by `placeholder` on the tenant's initial domain); the cloud gives
+   * them back on its own once the other object lets them go.
+   */
+  quarantined: z.array(z.strictObject({
+    attribute: z.enum(['userPrincipalName', 'proxyAddresses']),
+    value: z.string(),
+    placeholder: z.string().optional(),
+    /** the cloud object id of the holder */
+    heldBy: z.string(),
+  })).optional(),
   error: z
     .strictObject({
       category: z.enum(['duplicate_attribute', 'data_validation', 'large_object', 'quota', 'other']),
@@ -100,6 +113,14 @@ export const syncObjectResult = z.strictObject({
     .optional(),
 });
 export type SyncObjectResult = z.infer<typeof syncObjectResult>;
+
+/** One sentence for an object's quarantined values: the cloud's sync error list and the agent's status both show it. */
+export function describeQuarantined(held: NonNullable<SyncObjectResult['quarantined']>): string {
+  return `${held.map((h) => h.attribute === 'userPrincipalName'
+    ? `userPrincipalName ${h.value} is already used by the cloud object ${h.heldBy}: the object synced as ${h.placeholder} meanwhile`
+    : `proxy address ${h.value} is already used by the cloud object ${h.heldBy}: the object synced without it meanwhile`).join('; ')
+  }. The value comes back by itself once the other object gives it up; or give one of them another value on-premises.`;
+}
 
 export const syncBatchResponse = z.strictObject({
   batchId: z.string(),

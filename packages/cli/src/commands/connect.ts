@@ -260,7 +260,7 @@ function describeSync(s: SyncSummary, engine: SyncEngine): string {
   if (s.staging) lines.push(`  staging mode: nothing exported; pending ${s.pending.objects} objects, ${s.pending.members} member changes, ${s.pending.deletes} deletions`);
   if (s.export) {
     const e = s.export;
-    lines.push(`  exported in ${e.batches} batches: ${e.created} created, ${e.updated} updated, ${e.unchanged} unchanged, ${e.deleted} deleted, ${e.memberChanges} member changes${e.retries ? `, ${e.retries} retries` : ''}`);
+    lines.push(`  exported in ${e.batches} batches: ${e.created} created, ${e.updated} updated, ${e.unchanged} unchanged, ${e.deleted} deleted, ${e.memberChanges} member changes${e.quarantined ? `, ${e.quarantined} synced with a duplicate value held back` : ''}${e.retries ? `, ${e.retries} retries` : ''}`);
   }
   const errors = engine.store.errors();
   if (errors.length) {

@@ -4,6 +4,7 @@ import type { TenantWrite } from '../directory/tenant-lock.ts';
 import { validateObject, type ObjectError } from '../directory/validate-object.ts';
 import { derivedColumns, objectColumns, sameAttributes, type ObjectRow } from '../directory/objects.ts';
 import { addMembers, removeAllLinks, removeMembers, resolveByImmutableId } from '../directory/memberships.ts';
+import { CollisionLookups, holdBackCollisions, recordQuarantine } from './quarantine.ts';
 import { findSoftMatch, matchSettings, softMatchCandidates, softMatchKeys, type Candidate, type MatchSettings } from './matching.ts';
 
 type Outcome = Omit<SyncObjectResult, 'index' | 'immutableId'>;
@@ -30,6 +31,8 @@ export class BatchLookups {
   #settings: MatchSettings | undefined;
   /** soft-match candidates for the batch's new objects, read in one query */
   candidates: Candidate[] | undefined;
+  /** UPN and proxy address holders, and the batch's quarantined values */
+  readonly collisions = new CollisionLookups();
 
   /** The tenant's matching switches, read once per batch. */
   async settings(w: TenantWrite): Promise<MatchSettings> {
@@ -45,6 +48,7 @@ export class BatchLookups {
     );
     for (const id of ids) lookups.objects.set(id, null);
     for (const r of rows) lookups.objects.set(r.immutable_id!, r);
+    await lookups.collisions.loadQuarantine(w.tx, w.tenantId, rows.map((r) => r.id));
     const upns = [...new Set(ops.flatMap((o) => (o.op === 'upsert' && o.type === 'user' && typeof o.attributes.userPrincipalName === 'string' ? [o.attributes.userPrincipalName.toLowerCase()] : [])))];
     if (upns.length > 0) {
       const owners = await w.tx.query<UpnOwner & { key: string }>(
@@ -109,8 +113,8 @@ async function findByImmutableId(w: TenantWrite, immutableId: string, lookups: B
 async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' }>, lookups: BatchLookups): Promise<Outcome> {
   const checked = validateObject(op.type, op.attributes, w.quotas);
   if (!checked.ok) throw new ObjectFailure(checked.error);
-  const attributes = checked.attributes;
-  const cols = derivedColumns(op.type, attributes);
+  let attributes = checked.attributes;
+  let cols = derivedColumns(op.type, attributes);
   if (op.members && op.type !== 'group') {
     throw new ObjectFailure({ category: 'data_validation', code: 'members_on_non_group', message: `a ${op.type} has no members: send members only with groups` });
   }
@@ -138,9 +142,17 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
       match = 'soft';
     }
   }
-  if (cols.upn) await checkUpnFree(w, cols.upn, existing?.id ?? null, lookups);
-  // from here on this operation changes the object and its UPN: later operations read them again
-  lookups.forget(op.immutableId, existing?.upn, cols.upn);
+  // duplicate attribute resiliency: values another object holds are held back, and the object still syncs
+  const wantedUpn = cols.upn;
+  const upnHolder = wantedUpn ? await upnHolderOf(w, wantedUpn, existing?.id ?? null, lookups) : null;
+  const collisions = await holdBackCollisions(w, lookups.collisions, existing?.id ?? null, attributes, upnHolder);
+  if (collisions.held.length) {
+    attributes = collisions.attributes;
+    cols = derivedColumns(op.type, attributes);
+  }
+  // from here on this operation changes the object, its UPN and its proxy addresses: later operations read them again
+  lookups.forget(op.immutableId, existing?.upn, wantedUpn, cols.upn);
+  lookups.collisions.forgetProxies(existing?.attributes.proxyAddresses, attributes.proxyAddresses);
 
   let objectId: string;
   let status: Outcome['status'];
@@ -194,7 +206,8 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
       status = 'updated';
     }
   }
-  return { status, objectId, ...(match ? { match } : {}) };
+  await recordQuarantine(w, lookups.collisions, objectId, collisions.held);
+  return { status, objectId, ...(match ? { match } : {}), ...(collisions.held.length ? { quarantined: collisions.held } : {}) };
 }
 
 async function updateRow(w: TenantWrite, id: string, attributes: Record<string, unknown>, cols: ReturnType<typeof derivedColumns>, seq: number, restore: boolean) {
@@ -208,31 +221,21 @@ async function updateRow(w: TenantWrite, id: string, attributes: Record<string, 
   );
 }
 
-async function checkUpnFree(w: TenantWrite, upn: string, selfId: string | null, lookups: BatchLookups) {
+/** The other object holding this UPN, if any. */
+async function upnHolderOf(w: TenantWrite, upn: string, selfId: string | null, lookups: BatchLookups): Promise<string | null> {
   const known = lookups.upnOwners.get(upn.toLowerCase());
-  if (known !== undefined) {
-    if (known && known.id !== selfId) throw duplicateUpn(upn, known);
-    return;
-  }
-  const { rows } = await w.tx.query<{ id: string; immutable_id: string | null; source: string }>(
-    `SELECT id, immutable_id, source FROM directory_objects
-      WHERE tenant_id = $1 AND lower(upn) = lower($2) AND upn IS NOT NULL AND id IS DISTINCT FROM $3::uuid`,
+  if (known !== undefined) return known && known.id !== selfId ? known.id : null;
+  const { rows } = await w.tx.query<{ id: string }>(
+    `SELECT id FROM directory_objects WHERE tenant_id = $1 AND lower(upn) = lower($2) AND upn IS NOT NULL AND id IS DISTINCT FROM $3::uuid`,
     [w.tenantId, upn, selfId],
   );
-  if (rows[0]) throw duplicateUpn(upn, rows[0]);
-}
-
-function duplicateUpn(upn: string, other: UpnOwner): ObjectFailure {
-  const who = other.immutable_id ? `the synced object with immutable id ${other.immutable_id}` : `the cloud object ${other.id}`;
-  return new ObjectFailure({
-    category: 'duplicate_attribute', code: 'duplicate_user_principal_name', attribute: 'userPrincipalName',
-    message: `userPrincipalName ${upn} is already used by ${who}: give one of them another UPN on-premises`,
-  });
+  return rows[0]?.id ?? null;
 }
 
 async function remove(w: TenantWrite, op: Extract<SyncOperation, { op: 'delete' }>, lookups: BatchLookups): Promise<Outcome> {
   const existing = await findByImmutableId(w, op.immutableId, lookups);
   lookups.forget(op.immutableId, existing?.upn);
+  lookups.collisions.forgetProxies(existing?.attributes.proxyAddresses);
   if (!existing || existing.deleted_at !== null) return { status: 'unchanged', ...(existing ? { objectId: existing.id } : {}) };
   if (existing.object_type !== op.type) {
     throw new ObjectFailure({ category: 'data_validation', code: 'type_mismatch', message: `the immutable id ${op.immutableId} belongs to a ${existing.object_type}, not a ${op.type}` });

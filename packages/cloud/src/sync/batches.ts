@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { SyncBatchRequest, SyncBatchResponse, SyncObjectResult, Quotas } from '@skybridge/protocol';
+import { describeQuarantined, type SyncBatchRequest, type SyncBatchResponse, type SyncObjectResult, type Quotas } from '@skybridge/protocol';
 import type { Queryable, Store } from '../store/store.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyOperation, BatchLookups } from './apply-operation.ts';
 import { checkFencing } from './lease.ts';
+import { releaseFreedValues } from './quarantine.ts';
 
 export const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,200}$/;
 
@@ -42,6 +43,8 @@ export async function applyBatch(
       results.push({ index, immutableId: op.immutableId, ...outcome });
     }
     await recordSyncErrors(tx, input.tenantId, input.request.operations, results);
+    // values this batch set free go back to the objects waiting for them
+    await releaseFreedValues(w);
     counts = [startCount, w.objectCount];
     await w.finish();
     const batchId = randomUUID();
@@ -69,10 +72,18 @@ async function refreshStatistics(store: Store, before: number, after: number): P
   await store.query('ANALYZE memberships');
 }
 
-/** Keeps the tenant's sync error list current: errors of this batch in, objects it applied out. Two statements per batch. */
+/**
+ * Keeps the tenant's sync error list current: errors and quarantined values
+ * of this batch in, objects it applied cleanly out. Two statements per batch.
+ */
 async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchRequest['operations'], results: SyncObjectResult[]): Promise<void> {
-  const failed = results.filter((r) => r.status === 'error');
-  const applied = results.filter((r) => r.status !== 'error').map((r) => r.immutableId);
+  const failed = results.flatMap((r): SyncObjectResult[] => {
+    if (r.status === 'error') return [r];
+    if (!r.quarantined?.length) return [];
+    const attribute = r.quarantined[0]!.attribute;
+    return [{ ...r, error: { category: 'duplicate_attribute', code: 'attribute_quarantined', attribute, message: describeQuarantined(r.quarantined) } }];
+  });
+  const applied = results.filter((r) => r.status !== 'error' && !r.quarantined?.length).map((r) => r.immutableId);
   if (applied.length) await tx.query('DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[])', [tenantId, applied]);
   if (!failed.length) return;
   const dnOf = (i: number) => {

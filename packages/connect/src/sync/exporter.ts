@@ -12,7 +12,7 @@
  * (Retry-After honoured).
  */
 import { createHash } from 'node:crypto';
-import { maxBatchOperations, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
+import { describeQuarantined, maxBatchOperations, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
 import type { CloudClient } from '../cloud/cloud-client.ts';
 import { CloudApiError } from '../cloud/http.ts';
 import { ConnectError } from '../errors.ts';
@@ -43,6 +43,8 @@ export interface ExportSummary {
   deleted: number;
   memberChanges: number;
   errors: number;
+  /** objects synced with a userPrincipalName or proxy address held back (another cloud object has it) */
+  quarantined: number;
   retries: number;
 }
 
@@ -75,7 +77,7 @@ export class Exporter {
   }
 
   async drain(): Promise<ExportSummary> {
-    const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, retries: 0 };
+    const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, quarantined: 0, retries: 0 };
     try {
       // the lease first, even with nothing to send: a cycle against a tenant that refuses synchronization says so
       await this.#ensureLease();
@@ -144,7 +146,13 @@ export class Exporter {
       summary.memberChanges += (members?.add?.length ?? 0) + (members?.remove?.length ?? 0);
       return;
     }
-    this.#store.clearError(p.item.guid);
+    if (result.quarantined?.length && b.kind !== 'delete') {
+      // synced, with values another object holds held back: reported, and sent again every cycle until the cloud gives them back
+      const o = this.#space.get(p.item.guid);
+      const q = result.quarantined;
+      this.#store.setError({ guid: p.item.guid, dn: o?.dn ?? ('dn' in b ? b.dn : p.item.guid), category: 'duplicate_attribute', code: 'attribute_quarantined', message: describeQuarantined(q), attribute: q[0]!.attribute });
+      summary.quarantined += 1;
+    } else this.#store.clearError(p.item.guid);
     if (b.kind === 'delete') {
       this.#store.remove(p.item.guid);
       summary.deleted += 1;
