@@ -143,6 +143,9 @@ function canonicalJson(attributes: Record<string, string[]>): string {
   return JSON.stringify(out);
 }
 
+/** meta key of the highest sequence number handed out */
+const seqHighWaterKey = 'space.seq';
+
 export class ConnectorSpace {
   readonly path: string;
   /** The SQLite database, for the sync engine's tables (one file, one transaction for both sides). */
@@ -178,8 +181,13 @@ export class ConnectorSpace {
       runInsert: p("INSERT INTO runs (kind, started_at, status) VALUES (?, ?, 'running') RETURNING id"),
       runFinish: p('UPDATE runs SET finished_at = ?, status = ?, summary = ?, error = ? WHERE id = ?'),
     };
+    // Sequence numbers only grow, across processes too: a number handed out for a write that changed
+    // nothing (a member already present) is stored nowhere, yet a plan cursor may have been set to it.
+    // So the space keeps its high-water mark, written with every transaction; spaces from before the
+    // mark start above their plan cursor.
     const row = db.prepare('SELECT max(s) AS s FROM (SELECT max(seq) AS s FROM objects UNION ALL SELECT max(seq) FROM members)').get() as { s: number | null };
-    this.seqValue = row.s ?? 0;
+    const meta = (key: string) => Number((this.stmts.metaGet!.get(key) as { value: string } | undefined)?.value ?? 0);
+    this.seqValue = Math.max(row.s ?? 0, meta(seqHighWaterKey), meta('sync.cursor'));
   }
 
   /** Opens (creating) the connector space in `directory`. One agent process at a time holds it. */
@@ -226,6 +234,7 @@ export class ConnectorSpace {
     const seq = this.seqValue;
     try {
       const result = fn();
+      if (this.seqValue !== seq) this.stmts.metaSet!.run(seqHighWaterKey, String(this.seqValue));
       this.db.exec('COMMIT');
       return result;
     } catch (err) {

@@ -84,7 +84,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       return;
     }
     // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
-    if (exported && exported.hash === hash && !options.full) {
+    // …and an object synced with a value held back (duplicate attribute) is asked about again until the cloud gives it back
+    if (exported && exported.hash === hash && !options.full && store.error(o.guid)?.code !== 'attribute_quarantined') {
       store.clearError(o.guid);
       return;
     }

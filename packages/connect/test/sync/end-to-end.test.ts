@@ -271,6 +271,51 @@ for (const kind of storeKinds) {
       assert.notEqual(back.body.title, 'Cloud Title', 'AD is the source again');
     });
 
+    test('conflict quarantine and release: a duplicate proxy address or UPN syncs without the value, is reported, and comes back when the conflict clears', async () => {
+      const shared = `smtp:shared-${Date.now()}@${dc.dnsDomain}`;
+      const [one, two] = [4100, 4101].map((index) => userEntry({ index, ou: seed.ous.sales, dnsDomain: dc.dnsDomain }));
+      await ldap(async (client) => {
+        for (const e of [one!, two!]) {
+          await client.add(e.dn, e.attributes);
+          await client.modify(e.dn, [new Change({ operation: 'add', modification: new Attribute({ type: 'proxyAddresses', values: [shared] }) })]);
+        }
+      });
+      const first = await sync();
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.json.sync.export.quarantined, 1, JSON.stringify(first.json.sync));
+      const quarantined = first.json.errors.filter((e: { code: string }) => e.code === 'attribute_quarantined');
+      assert.equal(quarantined.length, 1);
+      assert.equal(quarantined[0].category, 'duplicate_attribute');
+      const [waiter, holder] = quarantined[0].dn === one!.dn ? [one!, two!] : [two!, one!];
+      // both are in the cloud; the address stays with the first, and the tenant's sync errors say so
+      const proxies = async (dn: string) => ((await userByDn(dn))![skybridgeUser].proxyAddresses as string[]).map((a) => a.toLowerCase());
+      assert.ok((await proxies(holder.dn)).includes(shared));
+      assert.ok(!(await proxies(waiter.dn)).includes(shared));
+      assert.ok((await t.call('GET', '/api/v1/sync/errors', { token })).body.items.some((e: { onPremisesDistinguishedName: string; code: string }) => e.onPremisesDistinguishedName === waiter.dn && e.code === 'attribute_quarantined'));
+      // the holder lets the address go in AD: the waiter gets it in the cloud, and the agent's error clears
+      await ldap((client) => client.modify(holder.dn, [new Change({ operation: 'delete', modification: new Attribute({ type: 'proxyAddresses', values: [shared] }) })]));
+      assert.equal((await sync()).code, 0);
+      assert.ok((await proxies(waiter.dn)).includes(shared), 'released to the waiter');
+      assert.ok(!(await proxies(holder.dn)).includes(shared));
+      const settled = await sync();
+      assert.equal(settled.json.errors.filter((e: { code: string }) => e.code === 'attribute_quarantined').length, 0, JSON.stringify(settled.json.errors));
+
+      // a UPN held by a cloud-managed user (soft match blocked): the synced user gets a placeholder on the initial domain until the cloud user goes
+      assert.equal((await t.call('PATCH', '/api/v1/tenant', { token, body: { blockSoftMatch: true } })).status, 200);
+      const clash = `clash@${tenant.initialDomain}`;
+      const cloudUser = await t.call('POST', '/api/v1/users', { token, body: { userPrincipalName: clash, displayName: 'Cloud Clash' } });
+      assert.equal(cloudUser.status, 201, JSON.stringify(cloudUser.body));
+      await ldap((client) => client.modify(waiter.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'userPrincipalName', values: [clash] }) })]));
+      const held = await sync();
+      assert.equal(held.code, 0, held.stderr);
+      assert.match((await userByDn(waiter.dn))!.userName, new RegExp(`^clash\\d{4}@${tenant.initialDomain.replace(/\./g, '\\.')}$`));
+      assert.ok(held.json.errors.some((e: { dn: string; code: string; message: string }) => e.dn === waiter.dn && e.code === 'attribute_quarantined' && e.message.includes(cloudUser.body.id)));
+      assert.equal((await t.call('DELETE', `/api/v1/users/${cloudUser.body.id}`, { token })).status, 204);
+      assert.equal((await sync()).code, 0);
+      assert.equal((await userByDn(waiter.dn))!.userName, clash, 'the UPN came back');
+      assert.equal((await t.call('PATCH', '/api/v1/tenant', { token, body: { blockSoftMatch: false } })).status, 200);
+    });
+
     test('run: each change arrives on its own, and the agent reports its cycles', async () => {
       const child = spawn(process.execPath, [cliMain, 'connect', 'run', '--config', files.configPath], { env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
