@@ -209,7 +209,10 @@ export function connectCommand(): Command {
           return;
         }
         const lines = [`${p.dn} (${p.kind}, objectGUID ${p.guid})`, `  scope: ${p.scope ?? 'in scope'}`];
-        if (p.projection.kind === 'export') lines.push(`  rules: exported as a ${p.projection.type}, immutable id ${p.immutableId}`, ...Object.entries(p.projection.attributes).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`));
+        if (p.projection.kind === 'export') {
+          const sources = p.projection.sources ?? {};
+          lines.push(`  rules: exported as a ${p.projection.type}, immutable id ${p.immutableId}`, ...Object.entries(p.projection.attributes).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}${sources[k] && sources[k] !== 'default' ? `   (rule "${sources[k]}")` : ''}`));
+        }
         else if (p.projection.kind === 'skip') lines.push(`  rules: not exported (${p.projection.reason})`);
         else lines.push(`  rules: error ${p.projection.code}: ${p.projection.message}`);
         lines.push(`  in the cloud: ${p.exported ? `${p.exported.type} ${p.exported.objectId ?? ''} (immutable id ${p.exported.immutableId})` : 'not exported'}`, `  next export: ${p.action}`);

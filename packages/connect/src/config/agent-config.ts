@@ -6,6 +6,7 @@
  * default.
  */
 import { z } from 'zod';
+import { filterSchema, rulesSchema } from '../rules/rules-config.ts';
 
 export const configVersion = 1;
 export const defaultConfigPath = '/etc/skybridge/connect.yaml';
@@ -67,6 +68,10 @@ export const syncSchema = z.strictObject({
   deleteThreshold: z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}(\.\d+)?%$/, 'must be a count such as 500 or a percentage such as "5%"')]).default(500),
   /** Staging mode: import and plan everything, export nothing. */
   staging: z.boolean().default(false),
+  /** Custom rules over the defaults (docs/sync-rules.md); a change plans every object again. */
+  rules: rulesSchema,
+  /** Group-based and attribute filtering (docs/sync-rules.md); objects leaving scope are deleted from the cloud, subject to the delete threshold. */
+  filter: filterSchema.default({ groups: [], exclude: [] }),
 });
 
 export const agentConfigSchema = z.strictObject({
@@ -81,7 +86,7 @@ export const agentConfigSchema = z.strictObject({
     /** PEM file of the CA that issued the cloud's certificate, when it is not a public one (used to register; afterwards the registration's pin is checked). */
     caFile: z.string().min(1).optional(),
   }).optional(),
-  sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false }),
+  sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false, rules: [], filter: { groups: [], exclude: [] } }),
 });
 export type SyncConfig = z.infer<typeof syncSchema>;
 

@@ -455,6 +455,14 @@ export class ConnectorSpace {
   }
 
   /** The groups `dn` is a (live) member of, with the sequence number of each link. */
+  /** Is `dn` a current direct member of the group? One primary-key lookup. */
+  isMember(groupGuid: string, dn: string): boolean {
+    this.#isMember ??= this.db.prepare('SELECT 1 FROM members WHERE group_guid = ? AND member_key = ? AND removed = 0');
+    return this.#isMember.get(groupGuid, dnKey(dn)) !== undefined;
+  }
+
+  #isMember: StatementSync | undefined;
+
   groupsOf(dn: string): { group: string; seq: number }[] {
     return (this.db.prepare('SELECT group_guid, seq FROM members WHERE member_key = ? AND removed = 0').all(dnKey(dn)) as { group_guid: string; seq: number }[]).map((r) => ({ group: r.group_guid, seq: r.seq }));
   }

@@ -7,10 +7,11 @@ import { ConnectError } from '../errors.ts';
 import type { CloudClient } from '../cloud/cloud-client.ts';
 import type { ConnectorSpace } from '../space/connector-space.ts';
 import { ExportStore, phases, type Exported, type OutboxItem, type SyncErrorRecord } from './export-store.ts';
-import { project, type Projection } from './default-rules.ts';
+import { RuleSet, type RuledProjection } from '../rules/rule-set.ts';
+import type { FilterConfig, RuleConfig } from '../rules/rules-config.ts';
 import { immutableIdOf } from './source-anchor.ts';
 import { Exporter, type ExportSummary, type ExporterOptions } from './exporter.ts';
-import { exportHash, plan, planInto, type PlanSummary } from './planner.ts';
+import { exportHash, plan, planInto, rulesKey, type PlanSummary } from './planner.ts';
 import type { SourceAnchor } from './source-anchor.ts';
 
 export interface SyncSettings {
@@ -19,6 +20,9 @@ export interface SyncSettings {
   deleteThreshold: number | string;
   /** plan, never export */
   staging: boolean;
+  /** custom rules over the defaults */
+  rules?: RuleConfig[];
+  filter?: FilterConfig;
 }
 
 export interface SyncSummary {
@@ -56,10 +60,32 @@ export class SyncEngine {
     this.#exporterOptions = exporterOptions;
   }
 
-  #rules() {
+  #rules(): RuleSet {
     const domain = this.space.getMeta('ad.domain');
     if (!domain) throw new ConnectError('change_state_invalid', 'nothing has been imported from Active Directory yet', { fix: 'run skybridge connect import first' });
-    return { domainDns: domain.split(',').map((p) => p.replace(/^DC=/i, '')).join('.').toLowerCase() };
+    const rules = new RuleSet(
+      { domainDns: domain.split(',').map((p) => p.replace(/^DC=/i, '')).join('.').toLowerCase() },
+      { rules: this.#settings.rules ?? [], filter: this.#settings.filter ?? { groups: [], exclude: [] } },
+    );
+    if (rules.filterGroupDns.length) {
+      const groups = rules.filterGroupDns.map((dn) => {
+        const g = this.space.getByDn(dn);
+        if (!g || g.deleted || g.kind !== 'group') {
+          throw new ConnectError('config_invalid', `sync.filter.groups: ${dn} is ${g && !g.deleted ? `a ${g.kind}, not a group` : 'not an imported group'}`, {
+            subject: 'sync.filter.groups', fix: 'give the distinguished name of a group inside activeDirectory.containers (skybridge connect preview DN shows what was imported)',
+          });
+        }
+        return g.guid;
+      });
+      rules.useFilterGroups((o) => groups.includes(o.guid) || groups.some((g) => this.space.isMember(g, o.dn)));
+    }
+    return rules;
+  }
+
+  /** Plan options: a changed rule set plans every object again (only the differences are exported). */
+  #planOptions(full: boolean) {
+    const rules = this.#rules();
+    return { rules, anchor: this.#settings.sourceAnchor, full, rescan: this.space.getMeta(rulesKey) !== rules.fingerprint };
   }
 
   /** Deletions the threshold lets through without an administrator. */
@@ -80,7 +106,7 @@ export class SyncEngine {
 
   async cycle(options: { full?: boolean } = {}): Promise<SyncSummary> {
     const started = Date.now();
-    const planned = plan(this.space, this.store, { rules: this.#rules(), anchor: this.#settings.sourceAnchor, full: options.full ?? false });
+    const planned = plan(this.space, this.store, this.#planOptions(options.full ?? false));
     const pending = this.store.pending();
     if (this.#settings.staging) return { plan: planned, export: null, pending, staging: true, durationMs: Date.now() - started };
     if (!this.#cloud) throw new ConnectError('sync_not_registered', 'this agent is not registered with a cloud', { fix: 'run skybridge connect register --url … --token …' });
@@ -140,7 +166,7 @@ export class SyncEngine {
     const o = this.space.getByDn(dnOrUpn)
       ?? this.space.findByAttribute('userPrincipalName', dnOrUpn);
     if (!o) return null;
-    const projection = project(o, this.#rules());
+    const projection = this.#rules().project(o);
     const exported = this.store.get(o.guid);
     const error = this.store.error(o.guid) ?? null;
     let action: ObjectPreview['action'] = 'none';
@@ -154,10 +180,9 @@ export class SyncEngine {
 
   /** What a cycle would change, without keeping anything (the outbox, the cursor and the errors are left as they were). */
   dryRun(options: { full?: boolean } = {}): { plan: PlanSummary; changes: DryRunChange[]; deleteLimit: number } {
-    const rules = this.#rules();
     this.space.db.exec('BEGIN');
     try {
-      const planned = planInto(this.space, this.store, { rules, anchor: this.#settings.sourceAnchor, full: options.full ?? false });
+      const planned = planInto(this.space, this.store, this.#planOptions(options.full ?? false));
       const changes: DryRunChange[] = [];
       let items: OutboxItem[];
       let last = 0;
@@ -186,7 +211,7 @@ export interface ObjectPreview {
   kind: string;
   scope: string | null;
   imported: Record<string, string[]>;
-  projection: Projection;
+  projection: RuledProjection;
   exported: Exported | null;
   immutableId: string | null;
   /** what the next export would do with it */

@@ -10,16 +10,20 @@
 import { createHash } from 'node:crypto';
 import { dnKey } from '../ad/dn.ts';
 import type { ConnectorSpace, SpaceObject } from '../space/connector-space.ts';
-import { project, type RuleContext } from './default-rules.ts';
+import type { RuleSet } from '../rules/rule-set.ts';
 import { immutableIdOf, type SourceAnchor } from './source-anchor.ts';
 import { phases, type ExportStore, type OutboxBody } from './export-store.ts';
 
 export const cursorKey = 'sync.cursor';
+/** the fingerprint of the rules and filters the last plan ran */
+export const rulesKey = 'sync.rules';
 /** Member values per outbox item (the contract takes up to 10,000 per operation). */
 const membersPerItem = 5000;
 
 export interface PlanOptions {
-  rules: RuleContext;
+  rules: RuleSet;
+  /** plan every object again, exporting only what differs (the rules or filters changed) */
+  rescan?: boolean;
   anchor: SourceAnchor;
   /** plan from the beginning, and send every object in scope again, whatever was exported before */
   full?: boolean;
@@ -43,10 +47,20 @@ export function exportHash(type: string, attributes: Record<string, unknown>): s
 
 /** Plans in the caller's transaction (plan() opens one; a dry run rolls it back). */
 export function planInto(space: ConnectorSpace, store: ExportStore, options: PlanOptions): PlanSummary {
-  const from = options.full ? 0 : Number(space.getMeta(cursorKey) ?? 0);
+  const from = options.full || options.rescan ? 0 : Number(space.getMeta(cursorKey) ?? 0);
   const to = space.currentSeq;
   const summary: PlanSummary = { from, to, objectsRead: 0, upserts: 0, deletes: 0, memberChanges: 0, ruleErrors: 0 };
   const newGroups = new Set<string>();
+  /** objects planned again although unchanged since the last plan (retries, filter group changes): each once */
+  const again = new Set<string>();
+  const planAgain = (o: SpaceObject | undefined) => {
+    if (o && o.seq <= from && !again.has(o.guid)) {
+      again.add(o.guid);
+      planObject(o);
+    }
+  };
+  // group-based filtering: joining or leaving a filter group brings an object into or out of scope
+  const filterGroups = new Set(options.rules.filterGroupDns.flatMap((dn) => space.getByDn(dn)?.guid ?? []));
 
   const enqueueMembers = (group: string, add: string[], remove: string[]) => {
     for (let i = 0; i < Math.max(add.length, remove.length); i += membersPerItem) {
@@ -58,7 +72,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
 
   const planObject = (o: SpaceObject) => {
     summary.objectsRead += 1;
-    const p = project(o, options.rules);
+    const p = options.rules.project(o);
     const exported = store.get(o.guid);
     if (p.kind === 'error') {
       store.setError({ guid: o.guid, dn: o.dn, category: 'rule', code: p.code, message: p.message, attribute: p.attribute });
@@ -129,9 +143,17 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     planObject(o);
   }
   // Objects that failed before and have not changed since: retried every cycle
-  for (const guid of store.errorGuids()) {
-    const o = space.get(guid);
-    if (o && o.seq <= from) planObject(o);
+  for (const guid of store.errorGuids()) planAgain(space.get(guid));
+  // Objects that joined or left a filter group since the last plan come into or leave the scope
+  if (filterGroups.size) {
+    let cursor: { seq: number; group: string; key: string } | null = null;
+    for (;;) {
+      const rows = space.membersChangedSince(from, cursor);
+      if (!rows.length) break;
+      for (const r of rows) if (r.seq <= to && filterGroups.has(r.groupGuid)) planAgain(space.getByKey(r.memberKey));
+      const last = rows.at(-1)!;
+      cursor = { seq: last.seq, group: last.groupGuid, key: last.memberKey };
+    }
   }
   for (const [group, members] of joins) enqueueMembers(group, members, []);
   // Member links changed since the last plan (groups new in this plan got their whole list above)
@@ -164,6 +186,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   }
   flush();
   space.setMeta(cursorKey, String(to));
+  space.setMeta(rulesKey, options.rules.fingerprint);
   return summary;
 }
 

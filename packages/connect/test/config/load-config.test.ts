@@ -93,3 +93,24 @@ test('caFile and fingerprint together are refused', () => {
   const err = failure(`${valid}  tls: { caFile: ca.pem, fingerprint: "${'ab'.repeat(32)}" }\n`);
   assert.equal(err.subject, 'activeDirectory.tls');
 });
+
+test('custom rules and filters are checked when the file loads: expressions, attributes, precedence', () => {
+  const withRules = (rules: string) => `${valid}sync:\n${rules}`;
+  const badExpression = failure(withRules(`  rules:\n    - { name: Titles, objectType: user, precedence: 10, attributes: { jobTitle: 'UCase(title' } }\n`));
+  assert.equal(badExpression.code, 'config_invalid');
+  assert.match(badExpression.message, /sync\.rules\.0\.attributes\.jobTitle: Expected \) .*in "UCase\(title"/);
+  const unknownFunction = failure(withRules(`  filter:\n    exclude: ['Upper(title) == "X"']\n`));
+  assert.match(unknownFunction.message, /sync\.filter\.exclude\.0: there is no function Upper\(\)/);
+  const unknownAttribute = failure(withRules(`  rules:\n    - { name: Office, objectType: contact, precedence: 10, attributes: { jobTitle: title } }\n`));
+  assert.match(unknownAttribute.message, /rule "Office": a contact has no cloud attribute jobTitle that rules can set \(they can set: .*displayName/);
+  const samePrecedence = failure(withRules(`  rules:\n    - { name: A, objectType: user, precedence: 10, attributes: { jobTitle: title } }\n    - { name: B, objectType: user, precedence: 10, attributes: { department: title } }\n`));
+  assert.match(samePrecedence.message, /rule "B" has the same precedence \(10\) as rule "A"/);
+  const { path, dir } = withConfig(withRules(`  rules:\n    - name: Titles\n      objectType: user\n      precedence: 10\n      scope: department == "Sales"\n      attributes: { jobTitle: UCase(title) }\n  filter:\n    groups: ['CN=Cloud Users,OU=Groups,DC=corp,DC=example,DC=com']\n    exclude: ['extensionAttribute15 == "NoSync"']\n`));
+  try {
+    const { config } = loadConfig(path);
+    assert.equal(config.sync.rules[0]!.scope, 'department == "Sales"');
+    assert.deepEqual(config.sync.filter.exclude, ['extensionAttribute15 == "NoSync"']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
