@@ -92,3 +92,13 @@ test('bad expressions are refused when they are compiled, saying where', () => {
   refused('sn; title', /one expression/);
   refused('constructor.constructor("return process")()', /only functions can be called|not supported/);
 });
+
+test('docs/sync-rules.md lists every function with its signature', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { functions } = await import('../../src/rules/expression/functions.ts');
+  const doc = readFileSync(new URL('../../../../docs/sync-rules.md', import.meta.url), 'utf8');
+  for (const def of Object.values(functions)) {
+    const signature = def.doc.slice(0, def.doc.indexOf(')') + 1);
+    assert.ok(doc.includes(`| \`${signature}\` |`), `docs/sync-rules.md lacks ${signature}`);
+  }
+});

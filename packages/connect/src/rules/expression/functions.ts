@@ -62,7 +62,7 @@ export const functions: Record<string, FunctionDef> = {
   padleft: { arity: [3, 3], doc: 'PadLeft(text, length, char): padded on the left to length', call: ([s, n, c]) => { const t = text(s!, 'PadLeft'); return t === null ? null : t.padStart(int(n!, 'PadLeft', 'length'), text(c!, 'PadLeft') || ' '); } },
 
   // ── null handling and conditions
-  iif: { arity: [3, 3], lazy: true, doc: 'IIF(condition, then, else)', call: () => null, callLazy: ([c, a, b]) => (toBoolean(c!()) ? a!() : b!()) },
+  iif: { arity: [3, 3], lazy: true, doc: 'IIF(condition, then, else): then where condition is true, else otherwise (only the one needed is evaluated)', call: () => null, callLazy: ([c, a, b]) => (toBoolean(c!()) ? a!() : b!()) },
   coalesce: { arity: [1, Infinity], lazy: true, doc: 'Coalesce(a, b, …): the first argument that has a value', call: () => null, callLazy: (args) => { for (const a of args) { const v = a(); if (!isNull(v) && v !== '' && !(Array.isArray(v) && v.length === 0)) return v; } return null; } },
   ispresent: { arity: [1, 1], doc: 'IsPresent(x): true when x has a value', call: ([v]) => !isNull(v!) && v !== '' && !(Array.isArray(v) && v.length === 0) },
   isnullorempty: { arity: [1, 1], doc: 'IsNullOrEmpty(x): true when x has no value', call: ([v]) => isNull(v!) || v === '' || (Array.isArray(v) && v.length === 0) },
