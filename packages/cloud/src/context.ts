@@ -4,6 +4,7 @@ import type { OidcProviders } from './auth/oidc.ts';
 import type { AccessTokens } from './auth/access-token.ts';
 import type { AgentChannelHub } from './agents/channel-hub.ts';
 import type { Logger } from './logger.ts';
+import type { SyncThrottle } from './sync/throttle.ts';
 
 /** Everything a request handler may use, built once per cloud process. */
 export interface CloudContext {
@@ -11,6 +12,8 @@ export interface CloudContext {
   oidc: OidcProviders;
   tokens: AccessTokens;
   channels: AgentChannelHub;
+  /** per-tenant throttling of sync batches */
+  syncThrottle: SyncThrottle;
   logger: Logger;
   config: {
     publicUrl: string;

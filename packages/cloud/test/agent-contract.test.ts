@@ -190,6 +190,28 @@ for (const kind of storeKinds) {
       assert.notEqual(settled.results[0]!.status, 'error');
     });
 
+    test('sync batches above the tenant\'s rate get 429 with Retry-After, and nothing of them is applied', async () => {
+      const lease = await agent.acquireLease(60);
+      const { rows } = await t.cloud.context.store.query<{ quotas: object }>('SELECT quotas FROM tenants WHERE id = $1', [tenant.tenantId]);
+      // 60 operations a minute: a bucket of 10, one more each second
+      await t.cloud.context.store.query(`UPDATE tenants SET quotas = jsonb_build_object('syncOperationsPerMinute', 60) WHERE id = $1`, [tenant.tenantId]);
+      try {
+        const ops = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'upsert' as const, type: 'contact' as const, immutableId: guid(), attributes: { displayName: `Throttled ${i}`, mail: `throttled${i}@fabrikam.example` } }));
+        assert.equal((await agent.sendBatch(key(), { epoch: lease.epoch, operations: ops(10) })).results.length, 10);
+        const token = (await agent.requestToken()).access_token;
+        const refused = ops(5);
+        const res = await t.call('POST', '/sync/v1/batches', { token, headers: { 'idempotency-key': key() }, body: { epoch: lease.epoch, operations: refused } });
+        assert.equal(res.status, 429);
+        assert.equal(res.body.code, 'rate_limited');
+        assert.ok(res.body.retryAfter >= 1 && res.body.retryAfter <= 5, JSON.stringify(res.body));
+        assert.equal(res.headers['retry-after'], String(res.body.retryAfter));
+        const { rows: applied } = await t.cloud.context.store.query('SELECT 1 FROM directory_objects WHERE tenant_id = $1 AND immutable_id = $2', [tenant.tenantId, refused[0]!.immutableId]);
+        assert.equal(applied.length, 0, 'a refused batch writes nothing');
+      } finally {
+        await t.cloud.context.store.query('UPDATE tenants SET quotas = $2 WHERE id = $1', [tenant.tenantId, JSON.stringify(rows[0]!.quotas)]);
+      }
+    });
+
     test('the object quota is enforced per object with the quota category', async () => {
       const lease = await agent.acquireLease(60);
       const { rows } = await t.cloud.context.store.query<{ object_count: number }>('SELECT object_count FROM tenants WHERE id = $1', [tenant.tenantId]);

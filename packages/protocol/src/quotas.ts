@@ -11,6 +11,8 @@ export interface Quotas {
   maxValuesPerAttribute: number;
   /** Bytes of one object's attributes serialized as JSON. */
   maxObjectBytes: number;
+  /** Sync batch operations per minute (a token bucket holding ten seconds' worth); above it a batch gets 429 with Retry-After. */
+  syncOperationsPerMinute: number;
 }
 
 export const defaultQuotas: Quotas = {
@@ -18,6 +20,7 @@ export const defaultQuotas: Quotas = {
   maxStringLength: 1024,
   maxValuesPerAttribute: 1000,
   maxObjectBytes: 64 * 1024,
+  syncOperationsPerMinute: 1_200_000,
 };
 
 /** Tighter limits for attributes that Microsoft 365 also limits. */

@@ -48,7 +48,7 @@ export const syncRoutes: RouteDef[] = [
         throw new SkybridgeError('invalid_request', 'send an Idempotency-Key header of 8 to 200 characters (letters, digits, . _ : -), the same on every retry of this batch');
       }
       const request = await ctx.body(syncBatchRequest, 'the batch');
-      const result = await applyBatch(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas });
+      const result = await applyBatch(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas, throttle: ctx.cloud.syncThrottle });
       return json(result, result.replayed ? 200 : 201);
     },
   }),

@@ -13,6 +13,7 @@ const problemHeaders = { 'content-type': 'application/problem+json', 'cache-cont
 
 export function problemResponse(err: SkybridgeError, instance?: string): Response {
   const headers: Record<string, string> = { ...problemHeaders };
+  if (typeof err.extensions.retryAfter === 'number') headers['retry-after'] = String(err.extensions.retryAfter);
   if (err.status === 401) headers['www-authenticate'] = `Bearer error="${err.code === 'invalid_token' ? 'invalid_token' : 'invalid_request'}"`;
   return new Response(JSON.stringify(err.toProblem(instance)), { status: err.status, headers });
 }

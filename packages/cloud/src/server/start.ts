@@ -23,6 +23,7 @@ import type { CloudContext } from '../context.ts';
 import { routes } from '../routes/index.ts';
 import { buildApp, problemResponse } from './app.ts';
 import { isUuid } from '../directory/objects.ts';
+import { SyncThrottle } from '../sync/throttle.ts';
 
 export interface CloudOptions {
   /** Port to listen on; 0 picks a free one. Default 8443 (HTTPS) or 8080 (--http). */
@@ -98,6 +99,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       oidc,
       tokens: new AccessTokens(store, oidc),
       channels,
+      syncThrottle: new SyncThrottle(),
       logger,
       config: {
         publicUrl,

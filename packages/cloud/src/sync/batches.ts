@@ -5,6 +5,7 @@ import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyOperation, BatchLookups } from './apply-operation.ts';
 import { checkFencing } from './lease.ts';
+import type { SyncThrottle } from './throttle.ts';
 import { releaseFreedValues } from './quarantine.ts';
 
 export const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,200}$/;
@@ -17,7 +18,7 @@ export const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,200}$/;
  */
 export async function applyBatch(
   store: Store,
-  input: { tenantId: string; agentId: string; idempotencyKey: string; request: SyncBatchRequest; quotas: Quotas },
+  input: { tenantId: string; agentId: string; idempotencyKey: string; request: SyncBatchRequest; quotas: Quotas; throttle?: SyncThrottle },
 ): Promise<SyncBatchResponse> {
   const requestHash = createHash('sha256').update(JSON.stringify(input.request.operations)).digest('base64url');
   let counts: [number, number] | null = null;
@@ -35,6 +36,10 @@ export async function applyBatch(
       return { batchId: prior.batch_id, replayed: true, results: prior.results };
     }
     await checkFencing(tx, input.tenantId, input.agentId, input.request.epoch);
+    const wait = input.throttle?.take(input.tenantId, input.request.operations.length, w.quotas.syncOperationsPerMinute) ?? 0;
+    if (wait > 0) {
+      throw new SkybridgeError('rate_limited', `this tenant's sync batches are above ${w.quotas.syncOperationsPerMinute} operations a minute: send the same batch again in ${wait} s`, { extensions: { retryAfter: wait } });
+    }
     const startCount = w.objectCount;
     const results: SyncObjectResult[] = [];
     const lookups = await BatchLookups.load(w, input.request.operations);

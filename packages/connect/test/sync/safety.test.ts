@@ -119,6 +119,22 @@ for (const kind of storeKinds) {
       assert.deepEqual(status.pending, { objects: 0, members: 0, deletes: 0 });
     });
 
+    test('throttling: above its sync rate a tenant gets 429 with Retry-After; the agent waits, and finishes as a clean run does', async () => {
+      const tenant = await t.createTenant(`throttled${kind}`);
+      const agent = await agentFor(await t.token(tenant));
+      // 240 operations a minute: a bucket of 40, refilled at 4 a second; the export is about 50 operations
+      await t.cloud.context.store.query(`UPDATE tenants SET quotas = jsonb_build_object('syncOperationsPerMinute', 240) WHERE id = $1`, [tenant.tenantId]);
+      const started = Date.now();
+      const run = await runCli(['connect', 'sync', '--config', agent.configPath, '--json'], { SKYBRIDGE_SYNC_BATCH_OPERATIONS: '10' });
+      assert.equal(run.code, 0, run.stderr);
+      const e = JSON.parse(run.stdout).sync.export;
+      assert.ok(e.retries >= 1, `the agent was throttled and retried (${JSON.stringify(e)})`);
+      assert.equal(e.errors, 0);
+      assert.ok(Date.now() - started >= 1000, 'it waited as Retry-After said');
+      const got = await digest(tenant.tenantId);
+      assert.ok(got.live > 40 && got.uniqueIds, JSON.stringify(got));
+    });
+
     test('an agent paused past its lease is fenced off when it resumes', async () => {
       const tenant = await t.createTenant(`fence${kind}`);
       const token = await t.token(tenant);
