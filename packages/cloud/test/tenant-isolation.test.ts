@@ -202,6 +202,30 @@ const cases: Record<string, Case> = {
     assert.ok((await w.t.call('GET', '/api/v1/sync/errors', { token: w.adminA })).body.items.some((e: { immutableId: string }) => e.immutableId === bad));
     assert.ok(!(await w.t.call('GET', '/api/v1/sync/errors', { token: w.adminB })).body.items.some((e: { immutableId: string }) => e.immutableId === bad));
   },
+  'GET /api/v1/sync/alerts': async (w) => {
+    // A's agent raises the delete threshold alert; B's administrators do not see it
+    await w.agentA.reportPendingDeletions({ pending: 7, limit: 1, sample: [] });
+    assert.equal((await w.t.call('GET', '/api/v1/sync/alerts', { token: w.adminA })).body.items[0].pendingDeletions, 7);
+    assert.deepEqual((await w.t.call('GET', '/api/v1/sync/alerts', { token: w.adminB })).body.items, []);
+  },
+  'POST /api/v1/sync/allow-deletes': async (w) => {
+    await w.agentA.reportPendingDeletions({ pending: 7, limit: 1, sample: [] });
+    const res = await w.t.call('POST', '/api/v1/sync/allow-deletes', { token: w.adminB, body: {} });
+    assert.equal(res.status, 400, 'B has nothing waiting');
+    assert.equal((await w.agentA.reportPendingDeletions({ pending: 7, limit: 1, sample: [] })).allowed, 0, 'A\'s deletions stay held');
+  },
+  'PUT /sync/v1/pending-deletions': async (w) => {
+    await w.agentB.reportPendingDeletions({ pending: 3, limit: 1, sample: [] });
+    const a = (await w.t.call('GET', '/api/v1/sync/alerts', { token: w.adminA })).body.items;
+    assert.ok(!a.some((x: { pendingDeletions: number }) => x.pendingDeletions === 3), 'B\'s report lands in B\'s tenant only');
+    await w.agentB.clearPendingDeletions();
+  },
+  'DELETE /sync/v1/pending-deletions': async (w) => {
+    await w.agentA.reportPendingDeletions({ pending: 5, limit: 1, sample: [] });
+    await w.agentB.clearPendingDeletions();
+    assert.equal((await w.t.call('GET', '/api/v1/sync/alerts', { token: w.adminA })).body.items.length, 1, 'B cannot clear A\'s alert');
+    await w.agentA.clearPendingDeletions();
+  },
   'PATCH /api/v1/tenant': async (w) => {
     const res = await w.t.call('PATCH', '/api/v1/tenant', { token: w.adminB, body: { blockSoftMatch: true } });
     assert.equal(res.body.id, w.b.tenantId);

@@ -192,6 +192,26 @@ export const leaseResponse = z.strictObject({
 export type LeaseResponse = z.infer<typeof leaseResponse>;
 export const leaseReleaseRequest = z.strictObject({ epoch: z.number().int().positive() });
 
+/**
+ * PUT /sync/v1/pending-deletions: the agent's delete threshold stopped an
+ * export. The cloud shows the tenant an alert with the count and a sample,
+ * and answers how many deletions an administrator allowed since (0: none);
+ * the agent lets them through when that covers what is pending. DELETE
+ * clears the alert once the deletions went out or the cause was fixed.
+ */
+export const pendingDeletionsReport = z.strictObject({
+  pending: z.number().int().min(0),
+  limit: z.number().int().min(0),
+  sample: z.array(z.strictObject({ dn: z.string().max(2048), type: z.enum(objectTypes), immutableId })).max(20),
+});
+export type PendingDeletionsReport = z.infer<typeof pendingDeletionsReport>;
+export const pendingDeletionsAnswer = z.strictObject({
+  allowed: z.number().int().min(0),
+  allowedBy: z.string().nullable(),
+  allowedAt: z.string().nullable(),
+});
+export type PendingDeletionsAnswer = z.infer<typeof pendingDeletionsAnswer>;
+
 /** POST /agents/v1/heartbeat */
 export const heartbeatRequest = z.strictObject({
   version: z.string().min(1).max(64),

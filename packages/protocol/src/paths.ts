@@ -21,6 +21,8 @@ export const paths = {
     changes: '/sync/v1/changes',
     lease: '/sync/v1/lease',
     matchPreview: '/sync/v1/match-preview',
+    /** PUT: the delete threshold stopped the export (a tenant alert; the answer says what an admin allowed); DELETE: it is over */
+    pendingDeletions: '/sync/v1/pending-deletions',
   },
   health: '/healthz',
 } as const;

@@ -111,6 +111,27 @@ export function connectCommand(): Command {
     });
 
   connect
+    .command('allow-deletes')
+    .description('Let the deletions the delete threshold stopped through at the next cycle (list them first with sync --dry-run)')
+    .addOption(configOption())
+    .action((opts: { config?: string }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const space = ConnectorSpace.open(spaceDirectory(loaded));
+      try {
+        const engine = new SyncEngine(space, loaded.config.sync, null);
+        const sample = engine.store.pendingDeletions(10);
+        const n = engine.allowPendingDeletes();
+        if (n === 0) {
+          process.stdout.write('No deletions are waiting.\n');
+          return;
+        }
+        process.stdout.write([`${n} deletions will go out at the next cycle (skybridge connect sync, or the running agent's next change), for example:`, ...sample.map((d) => `  ${d.type} ${d.dn}`), ''].join('\n'));
+      } finally {
+        space.close();
+      }
+    });
+
+  connect
     .command('run')
     .description('Run continuously: import each change as Active Directory signals it (and every pollIntervalSeconds at the latest), and export it at once')
     .addOption(configOption())

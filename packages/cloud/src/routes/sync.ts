@@ -1,4 +1,5 @@
-import { leaseRequest, matchPreviewRequest, syncBatchRequest, type Role } from '@skybridge/protocol';
+import { leaseRequest, matchPreviewRequest, pendingDeletionsReport, syncBatchRequest, type Role } from '@skybridge/protocol';
+import { z } from 'zod';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyBatch, idempotencyKeyPattern } from '../sync/batches.ts';
@@ -8,6 +9,7 @@ import { pageSize } from '../directory/pagination.ts';
 import { previewMatches } from '../sync/matching.ts';
 import { decodeCursor, encodeCursor } from '../directory/pagination.ts';
 import { directoryReaders } from './directory.ts';
+import { allowDeletes, clearPendingDeletions, listAlerts, reportPendingDeletions } from '../sync/alerts.ts';
 
 const syncRole: readonly Role[] = ['DirectorySynchronizationAccounts'];
 
@@ -16,7 +18,41 @@ function agentOf(principal: { agentId: string | null }): string {
   return principal.agentId;
 }
 
+/** who may let synchronization delete objects in bulk */
+const syncAdmins: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator'];
+
 export const syncRoutes: RouteDef[] = [
+  tenantRoute({
+    method: 'GET', path: '/api/v1/sync/alerts', roles: directoryReaders,
+    summary: 'What needs an administrator about directory synchronization: the delete threshold stopping an export (count, threshold, a sample of the objects), with any allowance given.',
+    handler: async (ctx) => json({ items: await listAlerts(ctx.cloud.store, ctx.principal.tenantId) }),
+  }),
+  tenantRoute({
+    method: 'POST', path: '/api/v1/sync/allow-deletes', roles: syncAdmins,
+    summary: 'Lets the deletions the delete threshold stopped through (all, or up to count); the agent exports them at its next cycle.',
+    handler: async (ctx) => {
+      const { count } = await ctx.body(z.strictObject({ count: z.number().int().min(0).optional() }), 'the request');
+      return json(await allowDeletes(ctx.cloud.store, ctx.principal.tenantId, ctx.principal.clientId, count));
+    },
+  }),
+  tenantRoute({
+    method: 'PUT', path: '/sync/v1/pending-deletions', roles: syncRole,
+    summary: 'The agent\'s delete threshold stopped an export: raises the tenant alert and answers how many deletions an administrator allowed.',
+    handler: async (ctx) => {
+      const agentId = agentOf(ctx.principal);
+      const report = await ctx.body(pendingDeletionsReport, 'the report');
+      return json(await reportPendingDeletions(ctx.cloud.store, ctx.principal.tenantId, agentId, report));
+    },
+  }),
+  tenantRoute({
+    method: 'DELETE', path: '/sync/v1/pending-deletions', roles: syncRole,
+    summary: 'The stopped deletions went out, or their cause was fixed: clears the tenant alert.',
+    handler: async (ctx) => {
+      agentOf(ctx.principal);
+      await clearPendingDeletions(ctx.cloud.store, ctx.principal.tenantId);
+      return noContent();
+    },
+  }),
   tenantRoute({
     method: 'GET', path: '/api/v1/sync/errors', roles: directoryReaders,
     summary: 'Objects the cloud refused from directory synchronization, with category, code, message and on-premises DN (limit, cursor).',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, calculateJwkThumbprint, type JWK } from 'jose';
 import WebSocket from 'ws';
 import {
-  changesResponse, cloudToAgentMessage, heartbeatResponse, leaseResponse, matchPreviewResponse, paths, registerResponse, syncBatchResponse,
+  changesResponse, cloudToAgentMessage, pendingDeletionsAnswer, type PendingDeletionsAnswer, type PendingDeletionsReport, heartbeatResponse, leaseResponse, matchPreviewResponse, paths, registerResponse, syncBatchResponse,
   type MatchPreviewRequest, type MatchPreviewResponse,
   type ChangesResponse, type ChannelRequest, type HeartbeatRequest, type LeaseResponse, type SyncBatchRequest, type SyncBatchResponse,
 } from '@skybridge/protocol';
@@ -135,6 +135,15 @@ export class CloudClient {
     if (cursor) q.set('cursor', cursor);
     if (limit) q.set('limit', String(limit));
     return changesResponse.parse(await this.#call(`${paths.sync.changes}${q.size ? `?${q}` : ''}`, 'reading the change feed'));
+  }
+
+  /** The delete threshold stopped an export: tell the tenant, and learn what an administrator allowed. */
+  async reportPendingDeletions(report: PendingDeletionsReport): Promise<PendingDeletionsAnswer> {
+    return pendingDeletionsAnswer.parse(await this.#call(paths.sync.pendingDeletions, 'reporting deletions held back', { method: 'PUT', body: report }));
+  }
+
+  async clearPendingDeletions(): Promise<void> {
+    await this.#call(paths.sync.pendingDeletions, 'clearing the delete threshold alert', { method: 'DELETE' });
   }
 
   async heartbeat(beat: HeartbeatRequest): Promise<{ serverTime: string }> {

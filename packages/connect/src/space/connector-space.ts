@@ -113,6 +113,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_phase ON outbox(phase, id);
+CREATE INDEX IF NOT EXISTS outbox_guid ON outbox(guid);
 CREATE TABLE IF NOT EXISTS sync_errors (
   guid TEXT PRIMARY KEY,
   dn TEXT NOT NULL,

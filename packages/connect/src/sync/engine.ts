@@ -44,6 +44,8 @@ export interface DryRunChange {
 }
 
 const allowedDeletesKey = 'sync.allowed_deletes';
+/** set while the tenant shows the delete threshold alert this agent raised */
+const deleteAlertKey = 'sync.delete_alert';
 
 export class SyncEngine {
   readonly space: ConnectorSpace;
@@ -113,12 +115,22 @@ export class SyncEngine {
     const limit = this.deleteLimit();
     const allowed = Number(this.space.getMeta(allowedDeletesKey) ?? 0);
     if (pending.deletes > limit && pending.deletes > allowed) {
-      throw new ConnectError('sync_delete_threshold', `this cycle would delete ${pending.deletes} objects from the cloud, more than the delete threshold (${limit}); nothing was exported`, {
-        fix: 'check why so many objects left the scope (a filter, an OU move, a failed import); if the deletions are right, run skybridge connect sync --allow-deletes',
-      });
+      // the tenant sees the alert; an administrator may allow the deletions from the cloud
+      const answer = await this.#cloud.reportPendingDeletions({ pending: pending.deletes, limit, sample: this.store.pendingDeletions(20) });
+      this.space.setMeta(deleteAlertKey, '1');
+      if (answer.allowed < pending.deletes) {
+        throw new ConnectError('sync_delete_threshold', `this cycle would delete ${pending.deletes} objects from the cloud, more than the delete threshold (${limit}); nothing was exported, and the tenant shows the alert`, {
+          fix: 'check why so many objects left the scope (a filter, an OU move, a failed import); if the deletions are right, allow them: in the cloud (POST /api/v1/sync/allow-deletes) or here (skybridge connect allow-deletes, or sync --allow-deletes)',
+        });
+      }
     }
     const exported = await new Exporter(this.space, this.store, this.#cloud, this.#exporterOptions).drain();
     this.space.setMeta(allowedDeletesKey, undefined);
+    if (this.space.getMeta(deleteAlertKey)) {
+      // the deletions went out (or the cause was fixed before they had to): the alert is over
+      await this.#cloud.clearPendingDeletions();
+      this.space.setMeta(deleteAlertKey, undefined);
+    }
     return { plan: planned, export: exported, pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
   }
 

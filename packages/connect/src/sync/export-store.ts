@@ -61,6 +61,7 @@ export class ExportStore {
       enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
       next: p('SELECT id, phase, guid, body FROM outbox ORDER BY phase, id LIMIT ?'),
       done: p('DELETE FROM outbox WHERE id = ?'),
+      cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
       pending: p('SELECT phase, count(*) AS n FROM outbox GROUP BY phase'),
       setError: p(`INSERT INTO sync_errors (guid, dn, category, code, message, attribute, at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
@@ -96,6 +97,20 @@ export class ExportStore {
 
   done(id: number): void {
     this.#s.done!.run(id);
+  }
+
+  /** An object planned for deletion is back in scope: the deletion no longer goes out. */
+  cancelDeletion(guid: string): void {
+    this.#s.cancelDeletion!.run(guid, phases.deletes);
+  }
+
+  /** The first planned deletions (what the delete threshold stopped), for the tenant's alert. */
+  pendingDeletions(limit: number): { dn: string; type: 'user' | 'group' | 'contact'; immutableId: string }[] {
+    const rows = this.#db.prepare('SELECT body FROM outbox WHERE phase = ? ORDER BY id LIMIT ?').all(phases.deletes, limit) as { body: string }[];
+    return rows.flatMap((r) => {
+      const b = JSON.parse(r.body) as OutboxBody;
+      return b.kind === 'delete' ? [{ dn: b.dn, type: b.type, immutableId: b.immutableId }] : [];
+    });
   }
 
   /** Planned changes per phase. */

@@ -51,6 +51,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const to = space.currentSeq;
   const summary: PlanSummary = { from, to, objectsRead: 0, upserts: 0, deletes: 0, memberChanges: 0, ruleErrors: 0 };
   const newGroups = new Set<string>();
+  const deletionsPending = store.pending().deletes > 0;
   /** objects planned again although unchanged since the last plan (retries, filter group changes): each once */
   const again = new Set<string>();
   const planAgain = (o: SpaceObject | undefined) => {
@@ -87,6 +88,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       }
       return;
     }
+    // back in scope before its planned deletion went out (the delete threshold held it, the cause was fixed)
+    if (deletionsPending) store.cancelDeletion(o.guid);
     const immutableId = immutableIdOf(o, options.anchor);
     const hash = exportHash(p.type, p.attributes);
     if (exported && exported.immutableId !== immutableId) {

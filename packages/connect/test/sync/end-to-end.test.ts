@@ -160,19 +160,58 @@ for (const kind of storeKinds) {
       assert.ok(!sales!.members.some((m: { display: string }) => m.display === `${member.givenName} ${member.sn}`));
     });
 
-    test('the delete threshold stops the export until deletions are allowed', async () => {
+    test('the delete threshold stops the export, shows the tenant an alert, and lets the deletions through once allowed (in the cloud, or on the agent)', async () => {
       setConfig((c) => { c.sync = { deleteThreshold: 1 }; });
-      const victims = seed.users.filter((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales)).slice(15, 17);
+      const sales = seed.users.filter((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales));
+      const alerts = async () => (await t.call('GET', '/api/v1/sync/alerts', { token })).body.items as Record<string, any>[];
+      // 1. allowed by an administrator in the cloud
+      const victims = sales.slice(15, 17);
       await ldap(async (client) => { for (const v of victims) await client.del(v.dn); });
       const stopped = await sync();
       assert.equal(stopped.code, 1);
       assert.match(stopped.stderr, /would delete 2 objects from the cloud, more than the delete threshold \(1\)/);
-      assert.match(stopped.stderr, /--allow-deletes/);
+      assert.match(stopped.stderr, /allow-deletes/);
       for (const v of victims) assert.ok(await userByDn(v.dn), 'nothing deleted yet');
-      const allowed = await sync('--allow-deletes');
+      const [alert] = await alerts();
+      assert.equal(alert!.code, 'delete_threshold');
+      assert.equal(alert!.pendingDeletions, 2);
+      assert.equal(alert!.deleteThreshold, 1);
+      assert.deepEqual(alert!.sample.map((d: { dn: string }) => d.dn).sort(), victims.map((v) => v.dn).sort());
+      assert.equal(alert!.allowedDeletions, 0);
+      const allow = await t.call('POST', '/api/v1/sync/allow-deletes', { token, body: {} });
+      assert.equal(allow.status, 200, JSON.stringify(allow.body));
+      assert.deepEqual(allow.body, { allowed: 2, pending: 2 });
+      const allowed = await sync();
       assert.equal(allowed.code, 0, allowed.stderr);
       assert.equal(allowed.json.sync.export.deleted, 2);
       for (const v of victims) assert.equal(await userByDn(v.dn), undefined);
+      assert.deepEqual(await alerts(), [], 'the alert is over');
+      assert.equal((await t.call('POST', '/api/v1/sync/allow-deletes', { token, body: {} })).body.code, 'invalid_request', 'nothing left to allow');
+
+      // 2. allowed on the agent's server
+      const more = [sales[14]!, sales[9]!];
+      await ldap(async (client) => { for (const v of more) await client.del(v.dn); });
+      assert.equal((await sync()).code, 1);
+      const local = await runCli(['connect', 'allow-deletes', '--config', files.configPath]);
+      assert.equal(local.code, 0, local.stderr);
+      assert.match(local.stdout, /^2 deletions will go out at the next cycle/);
+      const out = await sync();
+      assert.equal(out.json.sync.export.deleted, 2);
+      assert.deepEqual(await alerts(), []);
+
+      // 3. the cause is fixed instead: the objects come back in scope, nothing is deleted, the alert goes
+      const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
+      c.activeDirectory.excludedContainers = [seed.ous.engineering];
+      writeFileSync(files.configPath, stringify(c));
+      const tripped = await sync();
+      assert.equal(tripped.code, 1, 'excluding an OU by mistake trips the threshold');
+      assert.equal((await alerts()).length, 1);
+      delete c.activeDirectory.excludedContainers;
+      writeFileSync(files.configPath, stringify(c));
+      const fixed = await sync();
+      assert.equal(fixed.code, 0, fixed.stderr);
+      assert.equal(fixed.json.sync.export.deleted, 0, 'no deletion went out');
+      assert.deepEqual(await alerts(), []);
       setConfig((c) => { delete c.sync; });
     });
 

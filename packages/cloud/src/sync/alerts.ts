@@ -1,0 +1,78 @@
+/**
+ * Sync alerts a tenant's administrators see (GET /api/v1/sync/alerts). The
+ * delete threshold: the agent reports a stopped export with the count and
+ * a sample; an administrator allows the deletions (POST
+ * /api/v1/sync/allow-deletes), the agent reads the allowance at its next
+ * cycle, exports them, and clears the alert.
+ */
+import type { PendingDeletionsAnswer, PendingDeletionsReport } from '@skybridge/protocol';
+import type { Store } from '../store/store.ts';
+import { SkybridgeError } from '../http/problem.ts';
+
+interface AlertRow {
+  code: string;
+  details: Record<string, unknown>;
+  allowed: number;
+  allowed_by: string | null;
+  allowed_at: Date | string | null;
+  raised_at: Date | string;
+  updated_at: Date | string;
+}
+
+const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
+
+/** The agent's report: raise or refresh the alert; an allowance given earlier stands only while it still covers what is pending. */
+export async function reportPendingDeletions(store: Store, tenantId: string, agentId: string, report: PendingDeletionsReport): Promise<PendingDeletionsAnswer> {
+  const { rows } = await store.query<AlertRow>(
+    `INSERT INTO sync_alerts (tenant_id, code, details) VALUES ($1, 'delete_threshold', $2)
+     ON CONFLICT (tenant_id, code) DO UPDATE SET details = excluded.details, updated_at = now(),
+       allowed = CASE WHEN sync_alerts.allowed >= ($3)::int THEN sync_alerts.allowed ELSE 0 END,
+       allowed_by = CASE WHEN sync_alerts.allowed >= ($3)::int THEN sync_alerts.allowed_by END,
+       allowed_at = CASE WHEN sync_alerts.allowed >= ($3)::int THEN sync_alerts.allowed_at END
+     RETURNING code, details, allowed, allowed_by, allowed_at, raised_at, updated_at`,
+    [tenantId, JSON.stringify({ ...report, agentId }), report.pending],
+  );
+  const r = rows[0]!;
+  return { allowed: r.allowed, allowedBy: r.allowed_by, allowedAt: iso(r.allowed_at) };
+}
+
+export async function clearPendingDeletions(store: Store, tenantId: string): Promise<void> {
+  await store.query(`DELETE FROM sync_alerts WHERE tenant_id = $1 AND code = 'delete_threshold'`, [tenantId]);
+}
+
+/** An administrator lets the pending deletions through (all of them, or up to `count`). */
+export async function allowDeletes(store: Store, tenantId: string, by: string, count?: number): Promise<{ allowed: number; pending: number }> {
+  const { rows } = await store.query<{ allowed: number; pending: number }>(
+    `UPDATE sync_alerts SET allowed = coalesce($3::int, (details->>'pending')::int), allowed_by = $2, allowed_at = now(), updated_at = now()
+      WHERE tenant_id = $1 AND code = 'delete_threshold'
+      RETURNING allowed, (details->>'pending')::int AS pending`,
+    [tenantId, by, count ?? null],
+  );
+  if (!rows[0]) throw new SkybridgeError('invalid_request', 'no deletions are waiting: the delete threshold has not stopped an export of this tenant');
+  return rows[0];
+}
+
+export async function listAlerts(store: Store, tenantId: string) {
+  const { rows } = await store.query<AlertRow>(
+    'SELECT code, details, allowed, allowed_by, allowed_at, raised_at, updated_at FROM sync_alerts WHERE tenant_id = $1 ORDER BY raised_at',
+    [tenantId],
+  );
+  return rows.map((r) => {
+    const d = r.details as { pending?: number; limit?: number; sample?: unknown[]; agentId?: string };
+    return {
+      code: r.code,
+      message: r.code === 'delete_threshold'
+        ? `The agent stopped an export that would delete ${d.pending} objects, more than its delete threshold (${d.limit}). Check why they left the scope; if the deletions are right, allow them.`
+        : r.code,
+      pendingDeletions: d.pending ?? null,
+      deleteThreshold: d.limit ?? null,
+      sample: d.sample ?? [],
+      agentId: d.agentId ?? null,
+      allowedDeletions: r.allowed,
+      allowedBy: r.allowed_by,
+      allowedDateTime: iso(r.allowed_at),
+      raisedDateTime: iso(r.raised_at),
+      updatedDateTime: iso(r.updated_at),
+    };
+  });
+}
