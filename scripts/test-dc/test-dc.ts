@@ -179,6 +179,20 @@ async function provision(dir: string, realm: string): Promise<void> {
   await grantDeletedObjects(dir, reader!);
 }
 
+/**
+ * Adds an access control entry to an object of a running DC, as its
+ * administrator over LDAP, for `account` (default: the connector account):
+ * a test fixture standing for the grant an administrator makes (the product
+ * itself never runs Samba's tools). `ace` receives the account's SID.
+ */
+export async function grantOnRunningDc(dc: TestDc, objectDn: string, ace: (sid: string) => string, account: TestDcAccount = dc.connector): Promise<void> {
+  const auth = ['-H', `ldap://${dc.ip}`, `--configfile=${join(dc.dir, 'etc', 'smb.conf')}`, `-U${dc.domain}\\${dc.admin.name}%${dc.admin.password}`, '--use-kerberos=off'];
+  const { stdout } = await run('samba-tool', ['user', 'show', account.name, '--attributes=objectSid', ...auth]);
+  const sid = /objectSid: (\S+)/.exec(stdout)?.[1];
+  if (!sid) throw new Error(`test DC: cannot read the SID of ${account.name}:\n${stdout}`);
+  await run('samba-tool', ['dsacl', 'set', ...auth, `--objectdn=${objectDn}`, '--action=allow', `--sddl=${ace(sid)}`]);
+}
+
 /** Lets `sid` list and read CN=Deleted Objects (see grant-deleted-objects.py). */
 export async function grantDeletedObjects(dir: string, sid: string): Promise<void> {
   const { baseDn } = realmParts(/^\s*realm = (.*)$/m.exec(await readFile(join(dir, 'etc', 'smb.conf'), 'utf8'))![1]!.trim());

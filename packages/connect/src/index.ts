@@ -7,13 +7,14 @@ export { agentConfigSchema, configVersion, defaultConfigPath, defaultStateDirect
 export { loadConfig, parseConfig, configPathFrom, type LoadedConfig } from './config/load-config.ts';
 export { readSecretFile } from './config/secret-file.ts';
 export { AdConnection } from './ad/connection.ts';
+export { stampConsistencyGuids, consistencyGuidAttributeId } from './ad/consistency-guid.ts';
 export { AdImporter, type ImportSummary, type ImportProgress, type TrackingMode } from './ad/importer.ts';
 export { ImportWatcher } from './ad/import-watcher.ts';
 export { ChangeNotifier } from './ad/change-notifier.ts';
 export { ConnectorSpace, type SpaceObject, type SpaceMember } from './space/connector-space.ts';
 export { guidToString, guidToBytes, sidToString } from './ad/guid.ts';
 export { saveCredentials, loadCredentials } from './cloud/credentials-file.ts';
-export { SyncEngine, type SyncSettings, type SyncSummary, type DryRunChange, type TakeoverEntry, type TakeoverPreview } from './sync/engine.ts';
+export { SyncEngine, type Stamper, type SyncSettings, type SyncSummary, type DryRunChange, type TakeoverEntry, type TakeoverPreview } from './sync/engine.ts';
 export { ExportStore, type SyncErrorRecord } from './sync/export-store.ts';
 export { project, type Projection } from './rules/default-rules.ts';
 export { RuleSet, type RuledProjection, type Sources } from './rules/rule-set.ts';

@@ -4,8 +4,8 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import {
-  AdImporter, CloudClient, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
-  type ImportProgress, type ImportSummary, type LoadedConfig, type SyncSummary, type TakeoverEntry,
+  AdImporter, CloudClient, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
+  type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
 } from '@skybridge/connect';
 
 const agentVersion = '0.1.0';
@@ -102,7 +102,7 @@ export function connectCommand(): Command {
         }
         if (opts.allowDeletes) engine.allowPendingDeletes();
         if (!loaded.config.cloud && !loaded.config.sync.staging) throw new ConnectError('sync_not_registered', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
-        const summary = await engine.cycle({ full: opts.full ?? false });
+        const summary = await engine.cycle({ full: opts.full ?? false, stamper: stamperFor(loaded) });
         if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, sync: summary, errors: engine.store.errors() })}\n`);
         else process.stdout.write(describe(imported) + describeSync(summary, engine));
       } finally {
@@ -147,7 +147,7 @@ export function connectCommand(): Command {
       const watcher = new ImportWatcher(importer, loaded.config.activeDirectory, loaded.secrets.adPassword, {
         afterRun: async (imported) => {
           const startedAt = new Date().toISOString();
-          const s = await engine.cycle();
+          const s = await engine.cycle({ stamper: stamperFor(loaded) });
           const e = s.export;
           const errors = engine.store.errors().length;
           if (imported.objectsRead || s.plan.upserts || s.plan.deletes || s.plan.memberChanges || imported.kind === 'full') {
@@ -273,6 +273,9 @@ export function connectCommand(): Command {
   return connect;
 }
 
+/** Writes mS-DS-ConsistencyGuid over LDAP as the connector account (sync.stampConsistencyGuid). */
+const stamperFor = (loaded: LoadedConfig): Stamper => (items) => stampConsistencyGuids(loaded.config.activeDirectory, loaded.secrets.adPassword, items);
+
 function cloudClient(loaded: LoadedConfig): CloudClient {
   const credentials = loadCredentials(loaded.config.cloud!.credentialsFile!);
   return new CloudClient(credentials, loaded.config.cloud!.caFile ? { ca: readFileSync(loaded.config.cloud!.caFile, 'utf8') } : {});
@@ -286,6 +289,7 @@ function describeSync(s: SyncSummary, engine: SyncEngine): string {
     const e = s.export;
     lines.push(`  exported in ${e.batches} batches: ${e.created} created, ${e.updated} updated, ${e.unchanged} unchanged, ${e.deleted} deleted, ${e.memberChanges} member changes${e.quarantined ? `, ${e.quarantined} synced with a duplicate value held back` : ''}${e.retries ? `, ${e.retries} retries` : ''}`);
   }
+  if (s.stamped) lines.push(`  stamped mS-DS-ConsistencyGuid on ${s.stamped} users`);
   const errors = engine.store.errors();
   if (errors.length) {
     lines.push(`  ${errors.length} objects have sync errors:`);

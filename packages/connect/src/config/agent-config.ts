@@ -68,10 +68,16 @@ export const syncSchema = z.strictObject({
   deleteThreshold: z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}(\.\d+)?%$/, 'must be a count such as 500 or a percentage such as "5%"')]).default(500),
   /** Staging mode: import and plan everything, export nothing. */
   staging: z.boolean().default(false),
+  /** With mS-DS-ConsistencyGuid as the anchor: write each exported user's objectGUID bytes into it (needs "Write mS-DS-ConsistencyGuid" on users). */
+  stampConsistencyGuid: z.boolean().default(false),
   /** Custom rules over the defaults (docs/sync-rules.md); a change plans every object again. */
   rules: rulesSchema,
   /** Group-based and attribute filtering (docs/sync-rules.md); objects leaving scope are deleted from the cloud, subject to the delete threshold. */
   filter: filterSchema.default({ groups: [], exclude: [] }),
+}).superRefine((s, ctx) => {
+  if (s.stampConsistencyGuid && s.sourceAnchor !== 'mS-DS-ConsistencyGuid') {
+    ctx.addIssue({ code: 'custom', path: ['stampConsistencyGuid'], message: 'stamps only with sourceAnchor: mS-DS-ConsistencyGuid (set it, or drop stampConsistencyGuid)' });
+  }
 });
 
 export const agentConfigSchema = z.strictObject({
@@ -86,7 +92,7 @@ export const agentConfigSchema = z.strictObject({
     /** PEM file of the CA that issued the cloud's certificate, when it is not a public one (used to register; afterwards the registration's pin is checked). */
     caFile: z.string().min(1).optional(),
   }).optional(),
-  sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false, rules: [], filter: { groups: [], exclude: [] } }),
+  sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false, stampConsistencyGuid: false, rules: [], filter: { groups: [], exclude: [] } }),
 });
 export type SyncConfig = z.infer<typeof syncSchema>;
 

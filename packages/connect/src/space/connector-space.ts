@@ -114,6 +114,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_phase ON outbox(phase, id);
 CREATE INDEX IF NOT EXISTS outbox_guid ON outbox(guid);
+-- exported users whose mS-DS-ConsistencyGuid the agent still has to stamp
+CREATE TABLE IF NOT EXISTS stamp_queue (guid TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_errors (
   guid TEXT PRIMARY KEY,
   dn TEXT NOT NULL,

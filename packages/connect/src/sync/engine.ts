@@ -20,14 +20,21 @@ export interface SyncSettings {
   deleteThreshold: number | string;
   /** plan, never export */
   staging: boolean;
+  /** write objectGUID bytes into mS-DS-ConsistencyGuid of exported users (with that attribute as the anchor) */
+  stampConsistencyGuid?: boolean;
   /** custom rules over the defaults */
   rules?: RuleConfig[];
   filter?: FilterConfig;
 }
 
+/** Writes mS-DS-ConsistencyGuid in AD (ad/consistency-guid.ts); the engine gives it the users to stamp. */
+export type Stamper = (items: { guid: string; dn: string }[]) => Promise<{ stamped: number; skipped: number }>;
+
 export interface SyncSummary {
   plan: PlanSummary;
   export: ExportSummary | null;
+  /** users whose mS-DS-ConsistencyGuid this cycle stamped */
+  stamped?: number;
   pending: { objects: number; members: number; deletes: number };
   staging: boolean;
   durationMs: number;
@@ -46,6 +53,8 @@ export interface DryRunChange {
 const allowedDeletesKey = 'sync.allowed_deletes';
 /** set while the tenant shows the delete threshold alert this agent raised */
 const deleteAlertKey = 'sync.delete_alert';
+/** set once the users exported before stamping was turned on were queued for it */
+const stampingKey = 'sync.stamping';
 
 export class SyncEngine {
   readonly space: ConnectorSpace;
@@ -106,7 +115,7 @@ export class SyncEngine {
     return n;
   }
 
-  async cycle(options: { full?: boolean } = {}): Promise<SyncSummary> {
+  async cycle(options: { full?: boolean; stamper?: Stamper } = {}): Promise<SyncSummary> {
     const started = Date.now();
     const planned = plan(this.space, this.store, this.#planOptions(options.full ?? false));
     const pending = this.store.pending();
@@ -124,14 +133,29 @@ export class SyncEngine {
         });
       }
     }
-    const exported = await new Exporter(this.space, this.store, this.#cloud, this.#exporterOptions).drain();
+    const exported = await new Exporter(this.space, this.store, this.#cloud, { ...this.#exporterOptions, stampConsistencyGuid: this.#settings.stampConsistencyGuid ?? false }).drain();
     this.space.setMeta(allowedDeletesKey, undefined);
     if (this.space.getMeta(deleteAlertKey)) {
       // the deletions went out (or the cause was fixed before they had to): the alert is over
       await this.#cloud.clearPendingDeletions();
       this.space.setMeta(deleteAlertKey, undefined);
     }
-    return { plan: planned, export: exported, pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
+    // turning stamping on queues the users exported before; later exports queue themselves
+    if (!this.#settings.stampConsistencyGuid) this.space.setMeta(stampingKey, undefined);
+    else if (!this.space.getMeta(stampingKey)) this.space.transaction(() => { this.store.queueAllUnstamped(); this.space.setMeta(stampingKey, '1'); });
+    const stamped = this.#settings.stampConsistencyGuid && options.stamper ? await this.#stamp(options.stamper) : undefined;
+    return { plan: planned, export: exported, ...(stamped === undefined ? {} : { stamped }), pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
+  }
+
+  /** Stamps the queued users, 500 at a time; a refusal for lack of rights stops it with the grant to make (the queue stays). */
+  async #stamp(stamper: Stamper): Promise<number> {
+    let stamped = 0;
+    for (;;) {
+      const items = this.store.stampQueue(500);
+      if (!items.length) return stamped;
+      stamped += (await stamper(items)).stamped;
+      this.store.unqueueStamps(items.map((i) => i.guid));
+    }
   }
 
   /**

@@ -62,6 +62,8 @@ export class ExportStore {
       next: p('SELECT id, phase, guid, body FROM outbox ORDER BY phase, id LIMIT ?'),
       done: p('DELETE FROM outbox WHERE id = ?'),
       cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
+      queueStamp: p('INSERT OR IGNORE INTO stamp_queue (guid) VALUES (?)'),
+      unqueueStamp: p('DELETE FROM stamp_queue WHERE guid = ?'),
       pending: p('SELECT phase, count(*) AS n FROM outbox GROUP BY phase'),
       setError: p(`INSERT INTO sync_errors (guid, dn, category, code, message, attribute, at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
@@ -97,6 +99,27 @@ export class ExportStore {
 
   done(id: number): void {
     this.#s.done!.run(id);
+  }
+
+  /** Queues every exported user that has no mS-DS-ConsistencyGuid (stamping was just turned on). */
+  queueAllUnstamped(): number {
+    const r = this.#db.prepare(`INSERT OR IGNORE INTO stamp_queue (guid)
+      SELECT e.guid FROM exports e JOIN objects o ON o.guid = e.guid
+       WHERE e.type = 'user' AND o.deleted = 0 AND json_array_length(coalesce(json_extract(o.attrs, '$."mS-DS-ConsistencyGuid"'), '[]')) = 0`).run();
+    return Number(r.changes);
+  }
+
+  queueStamp(guid: string): void {
+    this.#s.queueStamp!.run(guid);
+  }
+
+  /** Users waiting for their mS-DS-ConsistencyGuid, with their DNs. */
+  stampQueue(limit: number): { guid: string; dn: string }[] {
+    return this.#db.prepare('SELECT q.guid, o.dn FROM stamp_queue q JOIN objects o ON o.guid = q.guid ORDER BY q.guid LIMIT ?').all(limit) as { guid: string; dn: string }[];
+  }
+
+  unqueueStamps(guids: string[]): void {
+    for (const g of guids) this.#s.unqueueStamp!.run(g);
   }
 
   /** An object planned for deletion is back in scope: the deletion no longer goes out. */

@@ -53,6 +53,8 @@ export interface ExporterOptions {
   sleep?: (ms: number) => Promise<void>;
   maxAttempts?: number;
   onBatch?: (summary: ExportSummary) => void;
+  /** queue exported users without mS-DS-ConsistencyGuid for stamping */
+  stampConsistencyGuid?: boolean;
 }
 
 interface Prepared {
@@ -159,6 +161,7 @@ export class Exporter {
       return;
     }
     this.#store.put({ guid: p.item.guid, immutableId: b.immutableId, type: b.type, hash: b.hash, attributes: b.attributes, objectId: result.objectId ?? null });
+    if (this.#options.stampConsistencyGuid && b.type === 'user' && !this.#space.get(p.item.guid)?.attributes['mS-DS-ConsistencyGuid']?.length) this.#store.queueStamp(p.item.guid);
     if (result.status === 'created') summary.created += 1;
     else if (result.status === 'updated') summary.updated += 1;
     else summary.unchanged += 1;

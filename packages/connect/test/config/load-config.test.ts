@@ -114,3 +114,8 @@ test('custom rules and filters are checked when the file loads: expressions, att
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('stamping mS-DS-ConsistencyGuid needs it as the source anchor', () => {
+  const err = failure(`${valid}sync:\n  stampConsistencyGuid: true\n`);
+  assert.match(err.message, /sync\.stampConsistencyGuid: stamps only with sourceAnchor: mS-DS-ConsistencyGuid/);
+});
