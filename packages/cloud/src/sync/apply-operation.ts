@@ -4,7 +4,7 @@ import type { TenantWrite } from '../directory/tenant-lock.ts';
 import { validateObject, type ObjectError } from '../directory/validate-object.ts';
 import { derivedColumns, objectColumns, sameAttributes, type ObjectRow } from '../directory/objects.ts';
 import { addMembers, removeAllLinks, removeMembers, resolveByImmutableId } from '../directory/memberships.ts';
-import { CollisionLookups, holdBackCollisions, recordQuarantine } from './quarantine.ts';
+import { CollisionLookups, holdBackCollisions, proxyList, recordQuarantine } from './quarantine.ts';
 import { findSoftMatch, matchSettings, softMatchCandidates, softMatchKeys, type Candidate, type MatchSettings } from './matching.ts';
 
 type Outcome = Omit<SyncObjectResult, 'index' | 'immutableId'>;
@@ -49,6 +49,8 @@ export class BatchLookups {
     for (const id of ids) lookups.objects.set(id, null);
     for (const r of rows) lookups.objects.set(r.immutable_id!, r);
     await lookups.collisions.loadQuarantine(w.tx, w.tenantId, rows.map((r) => r.id));
+    const proxies = new Set(ops.flatMap((o) => (o.op === 'upsert' ? proxyList(o.attributes.proxyAddresses).map((p) => p.toLowerCase()) : [])));
+    if (proxies.size) await lookups.collisions.proxyHoldersOf(w.tx, w.tenantId, [...proxies], null);
     const upns = [...new Set(ops.flatMap((o) => (o.op === 'upsert' && o.type === 'user' && typeof o.attributes.userPrincipalName === 'string' ? [o.attributes.userPrincipalName.toLowerCase()] : [])))];
     if (upns.length > 0) {
       const owners = await w.tx.query<UpnOwner & { key: string }>(

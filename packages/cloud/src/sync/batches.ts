@@ -4,6 +4,7 @@ import type { Queryable, Store } from '../store/store.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyOperation, BatchLookups } from './apply-operation.ts';
+import { applyIndependent } from './bulk-apply.ts';
 import { checkFencing } from './lease.ts';
 import type { SyncThrottle } from './throttle.ts';
 import { releaseFreedValues } from './quarantine.ts';
@@ -43,8 +44,10 @@ export async function applyBatch(
     const startCount = w.objectCount;
     const results: SyncObjectResult[] = [];
     const lookups = await BatchLookups.load(w, input.request.operations);
+    // independent creations and updates in bulk, then everything else object by object, in batch order
+    const independent = await applyIndependent(w, input.request.operations, lookups);
     for (const [index, op] of input.request.operations.entries()) {
-      const outcome = await applyOperation(w, op, lookups);
+      const outcome = independent.get(index) ?? (await applyOperation(w, op, lookups));
       results.push({ index, immutableId: op.immutableId, ...outcome });
     }
     await recordSyncErrors(tx, input.tenantId, input.request.operations, results);
