@@ -228,3 +228,46 @@ export async function seedSmall(dc: TestDc, options: { users?: number; largeGrou
     await client.unbind();
   }
 }
+
+export interface UpgradeDirectory {
+  /** users with a UPN and a primary SMTP address, in index order */
+  users: SeedUser[];
+  /** a security group whose direct members are every user and every contact */
+  group: string;
+  groupMembers: number;
+  contacts: number;
+}
+
+/**
+ * The upgrade case at scale (issue 5): 1,100 users to match against a
+ * preloaded tenant, and a security group above the old DirSync limit of
+ * 15,000 members (the users plus mail-enabled contacts, which sync too).
+ */
+export const upgradeSeed: TemplateSeed = {
+  name: 'upgrade-v1',
+  run: async (dc) => {
+    const client = await adminClient(dc);
+    try {
+      const root = await addOu(client, `OU=Upgrade,${dc.baseDn}`);
+      const users = await addUsers(client, { ou: root, dnsDomain: dc.dnsDomain, from: 10_000, count: 1100 });
+      users.sort((a, b) => a.sAMAccountName.localeCompare(b.sAMAccountName));
+      const contactOu = await addOu(client, `OU=Partners,${root}`);
+      const contacts = 15_001 - users.length;
+      const members = users.map((u) => u.dn);
+      const pending: Promise<void>[] = [];
+      for (let i = 0; i < contacts; i++) {
+        const dn = `CN=Partner ${i},${contactOu}`;
+        members.push(dn);
+        const mail = `partner${i}@partners.example.net`;
+        pending.push(client.add(dn, { objectClass: ['top', 'person', 'organizationalPerson', 'contact'], mail, proxyAddresses: [`SMTP:${mail}`], displayName: `Partner ${i}` }));
+        if (pending.length >= 16) await Promise.all(pending.splice(0));
+      }
+      await Promise.all(pending);
+      const group = await addGroup(client, `CN=Upgrade Everyone,${root}`, { sam: 'upgrade-everyone' });
+      await addMembers(client, group, members);
+      return { users, group, groupMembers: members.length, contacts } satisfies UpgradeDirectory;
+    } finally {
+      await client.unbind();
+    }
+  },
+};

@@ -17,6 +17,8 @@ export interface TestCloud {
   tokenWithRoles(tenant: CreatedTenant, roles: readonly Role[]): Promise<string>;
   /** One HTTP call; returns status and parsed body, never throws on 4xx. */
   call(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
+  /** Stops the cloud and starts it again on the same store, port and certificate (a crash-and-restart of the service). */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -25,7 +27,8 @@ const quiet = () => createLogger({ level: process.env.SKYBRIDGE_TEST_LOG ?? 'sil
 /** A real cloud over HTTPS on loopback, with a fresh store of the given kind. */
 export async function startTestCloud(kind: StoreKind, options: { quotas?: Record<string, number> } = {}): Promise<TestCloud> {
   const store = await freshStore(kind);
-  const cloud = await startCloud({ port: 0, dataDir: store.dataDir, databaseUrl: store.databaseUrl, logger: quiet(), ...(options.quotas ? { quotas: options.quotas } : {}) });
+  const start = (port: number) => startCloud({ port, dataDir: store.dataDir, databaseUrl: store.databaseUrl, logger: quiet(), ...(options.quotas ? { quotas: options.quotas } : {}) });
+  const cloud = await start(0);
   const trust: TlsTrust = { ca: cloud.tls!.cert };
   const operatorToken = readFileSync(cloud.operatorTokenPath, 'utf8').trim();
   const t: TestCloud = {
@@ -49,7 +52,7 @@ export async function startTestCloud(kind: StoreKind, options: { quotas?: Record
       return (JSON.parse(res.text) as { access_token: string }).access_token;
     },
     async tokenWithRoles(tenant, roles) {
-      const client = await createApiClient(cloud.context.store, tenant.tenantId, `test client ${roles.join('+') || 'no roles'}`, roles);
+      const client = await createApiClient(t.cloud.context.store, tenant.tenantId, `test client ${roles.join('+') || 'no roles'}`, roles);
       return t.token(tenant, client);
     },
     async call(method, path, options = {}) {
@@ -67,8 +70,12 @@ export async function startTestCloud(kind: StoreKind, options: { quotas?: Record
       }
       return { status: res.status, body: parsed, headers: res.headers };
     },
+    async restart() {
+      await t.cloud.close();
+      t.cloud = await start(Number(new URL(t.url).port));
+    },
     async close() {
-      await cloud.close();
+      await t.cloud.close();
       await store.dispose();
     },
   };

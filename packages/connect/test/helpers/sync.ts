@@ -6,10 +6,11 @@ import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
 import { agentConfig, type AgentFiles, type TestDc } from './ad.ts';
 
-export async function registeredAgent(dc: TestDc, t: TestCloud, adminToken: string): Promise<AgentFiles & { agentId: string }> {
+/** `overrides` go to the activeDirectory section (containers, …). */
+export async function registeredAgent(dc: TestDc, t: TestCloud, adminToken: string, overrides: Record<string, unknown> = {}): Promise<AgentFiles & { agentId: string }> {
   const caFile = `${dc.dir}/cloud-ca-${randomUUID()}.pem`;
   writeFileSync(caFile, t.trust.ca!);
-  const files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url, caFile } } });
+  const files = agentConfig(dc, overrides, { topLevel: { cloud: { url: t.url, caFile } } });
   const registration = await t.call('POST', '/api/v1/agents/registration-tokens', { token: adminToken });
   const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', registration.body.registrationToken]);
   assert.equal(registered.code, 0, registered.stderr);

@@ -2,7 +2,8 @@
  * Crash safety and fencing, with real processes:
  * - the agent is killed with SIGKILL at 20 seeded random points of an export
  *   (one operation per batch, so every point falls between or inside
- *   batches); afterwards the cloud holds exactly what a clean run produces:
+ *   batches), and the cloud is restarted once mid-cycle; afterwards the
+ *   cloud holds exactly what a clean run produces:
  *   the same objects, the same content digest, unique immutable ids;
  * - an agent paused (SIGSTOP) past its lease while another agent takes over
  *   has its writes refused when it resumes.
@@ -80,7 +81,7 @@ for (const kind of storeKinds) {
       };
     };
 
-    test('SIGKILL at 20 random points of an export: the cloud ends as after a clean run', async () => {
+    test('SIGKILL at 20 random points of an export and a cloud restart mid-cycle: the cloud ends as after a clean run', async () => {
       const cleanTenant = await t.createTenant(`clean${kind}`);
       const clean = await agentFor(await t.token(cleanTenant));
       const cleanRun = await runCli(['connect', 'sync', '--config', clean.configPath, '--json']);
@@ -93,6 +94,7 @@ for (const kind of storeKinds) {
       const next = random(20261125);
       const env = { SKYBRIDGE_SYNC_BATCH_OPERATIONS: '1' };
       let kills = 0;
+      let restarted = false;
       for (let attempt = 0; kills < 20 && attempt < 60; attempt++) {
         const before = await batchesOf(agent.agentId);
         // right after the next batch lands, plus 0–25 ms: inside the next batch, between two, or in the bookkeeping after one
@@ -104,12 +106,21 @@ for (const kind of storeKinds) {
         while (!exited && (await batchesOf(agent.agentId)) < target) await sleep(5);
         if (exited) break; // the export finished before this kill point
         await sleep(extraMs); // land inside or between batches
+        if (kills === 10 && !restarted) {
+          // once, mid-cycle, the cloud itself goes down and comes back: the batch in flight is lost or refused, the agent retries and carries on
+          await t.restart();
+          restarted = true;
+          const resumed = await batchesOf(agent.agentId);
+          while (!exited && (await batchesOf(agent.agentId)) < resumed + 2) await sleep(5);
+          if (exited) break;
+        }
         run.child.kill('SIGKILL');
         const r = await run.done;
         assert.equal(r.signal, 'SIGKILL');
         kills += 1;
       }
       assert.equal(kills, 20, 'the export was long enough for 20 kills');
+      assert.ok(restarted, 'the cloud restarted once mid-cycle');
       const finish = await runCli(['connect', 'sync', '--config', agent.configPath, '--json'], env);
       assert.equal(finish.code, 0, finish.stderr);
       const got = await digest(tenant.tenantId);
