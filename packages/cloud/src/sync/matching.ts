@@ -92,6 +92,9 @@ export async function previewMatches(q: Queryable, tenantId: string, objects: Ma
     [tenantId, objects.map((o) => o.immutableId)],
   );
   const byId = new Map(rows.map((r) => [r.immutable_id, r]));
+  // the soft-match candidates of every object without a hard match, in one query
+  const keys = objects.filter((o) => !byId.has(o.immutableId)).map((o) => softMatchKeys(o.type, o.attributes));
+  const candidates = await softMatchCandidates(q, tenantId, keys.flatMap((k) => (k.smtp ? [k.smtp] : [])), keys.flatMap((k) => (k.upn ? [k.upn] : [])));
   const results: MatchPreviewResponse['results'] = [];
   for (const [index, o] of objects.entries()) {
     const hard = byId.get(o.immutableId);
@@ -101,7 +104,7 @@ export async function previewMatches(q: Queryable, tenantId: string, objects: Ma
       else results.push({ index, immutableId: o.immutableId, outcome: 'hard', objectId: hard.id, synced: hard.source === 'onprem' });
       continue;
     }
-    const soft = await findSoftMatch(q, tenantId, o.type, o.attributes, settings);
+    const soft = await findSoftMatch(q, tenantId, o.type, o.attributes, settings, candidates);
     if (soft.kind === 'match') results.push({ index, immutableId: o.immutableId, outcome: 'soft', objectId: soft.row.id, by: soft.by });
     else if (soft.kind === 'refused') results.push({ index, immutableId: o.immutableId, outcome: 'refused', reason: soft.message });
     else results.push({ index, immutableId: o.immutableId, outcome: 'new' });
