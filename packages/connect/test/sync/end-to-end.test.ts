@@ -355,6 +355,24 @@ for (const kind of storeKinds) {
       assert.equal((await t.call('PATCH', '/api/v1/tenant', { token, body: { blockSoftMatch: false } })).status, 200);
     });
 
+    test('renaming an in-scope OU moves its objects in the cloud and deletes nothing', async () => {
+      const count = async () => (await scim(`/Users?filter=${encodeURIComponent(`${skybridgeUser}:onPremisesSyncEnabled eq true`)}&count=0`)).body.totalResults as number;
+      const before = await count();
+      const engineer = seed.users.find((u) => u.userPrincipalName && u.dn.endsWith(seed.ous.engineering))!;
+      const id = (await userByDn(engineer.dn))!.id;
+      const renamedOu = seed.ous.engineering.replace(/^OU=Engineering/, 'OU=Research and Engineering');
+      await ldap((client) => client.modifyDN(seed.ous.engineering, renamedOu.split(',')[0]!));
+      const res = await sync();
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.json.sync.plan.deletes, 0, 'an OU rename is not a mass deletion');
+      assert.ok(res.json.sync.export.updated >= 10, `its users get their new DN (${JSON.stringify(res.json.sync.export)})`);
+      const moved = await userByDn(engineer.dn.replace(seed.ous.engineering, renamedOu));
+      assert.equal(moved?.id, id, 'the same cloud object, with the new DN');
+      assert.equal(await count(), before);
+      await ldap((client) => client.modifyDN(renamedOu, seed.ous.engineering.split(',')[0]!));
+      assert.equal((await sync()).json.sync.plan.deletes, 0);
+    });
+
     test('run: each change arrives on its own, and the agent reports its cycles', async () => {
       const child = spawn(process.execPath, [cliMain, 'connect', 'run', '--config', files.configPath], { env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
