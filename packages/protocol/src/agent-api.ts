@@ -88,6 +88,8 @@ export const syncObjectResult = z.strictObject({
   immutableId: z.string(),
   status: z.enum(syncResultStatus),
   objectId: z.string().optional(),
+  /** the object's version after the operation: the agent compares it with what the change feed shows later */
+  version: z.number().int().optional(),
   /** how an upsert found an existing cloud object: by immutable id onto a cloud-managed one (hard), or by UPN or primary SMTP address (soft) */
   match: z.enum(['hard', 'soft']).optional(),
   /**

@@ -290,6 +290,7 @@ function describeSync(s: SyncSummary, engine: SyncEngine): string {
     lines.push(`  exported in ${e.batches} batches: ${e.created} created, ${e.updated} updated, ${e.unchanged} unchanged, ${e.deleted} deleted, ${e.memberChanges} member changes${e.quarantined ? `, ${e.quarantined} synced with a duplicate value held back` : ''}${e.retries ? `, ${e.retries} retries` : ''}`);
   }
   if (s.stamped) lines.push(`  stamped mS-DS-ConsistencyGuid on ${s.stamped} users`);
+  if (s.confirmation) lines.push(`  confirmed through the change feed: ${s.confirmation.confirmed} objects${s.confirmation.changedInCloud ? `; ${s.confirmation.changedInCloud} changed in the cloud since, sent again next cycle` : ''}`);
   const errors = engine.store.errors();
   if (errors.length) {
     lines.push(`  ${errors.length} objects have sync errors:`);

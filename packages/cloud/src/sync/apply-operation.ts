@@ -158,6 +158,7 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
 
   let objectId: string;
   let status: Outcome['status'];
+  let version: number;
   if (!existing || existing.deleted_at !== null) {
     if (w.objectCount >= w.quotas.maxObjects) {
       throw new ObjectFailure({ category: 'quota', code: 'object_quota_exceeded', message: `the tenant holds ${w.objectCount} objects, its quota: delete objects or ask the operator to raise maxObjects` });
@@ -171,9 +172,10 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'onprem', $9, $10, now(), $11, $12)`,
         [objectId, w.tenantId, op.type, op.immutableId, cols.displayName, cols.upn, cols.mail, attributes, cols.dn, cols.sid, cols.accountEnabled, seq],
       );
+      version = 1;
     } else {
       objectId = existing.id; // restore a tombstone: the same object comes back with its id
-      await updateRow(w, objectId, attributes, cols, seq, true);
+      version = await updateRow(w, objectId, attributes, cols, seq, true);
     }
     w.adjustObjectCount(1);
     status = 'created';
@@ -181,8 +183,9 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
     objectId = existing.id;
     const changed = !sameAttributes(existing.attributes, attributes) || existing.source !== 'onprem';
     status = 'unchanged';
+    version = existing.version;
     if (changed) {
-      await updateRow(w, objectId, attributes, cols, w.nextSeq(), false);
+      version = await updateRow(w, objectId, attributes, cols, w.nextSeq(), false);
       status = 'updated';
     }
   }
@@ -204,23 +207,26 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
     const added = await addMembers(w, objectId, add.map((i) => ids.get(i)!));
     const removed = await removeMembers(w, objectId, rem.flatMap((i) => (ids.has(i) ? [ids.get(i)!] : [])));
     if ((added || removed) && status === 'unchanged') {
-      await w.tx.query('UPDATE directory_objects SET version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1', [objectId]);
+      const { rows } = await w.tx.query<{ version: number }>('UPDATE directory_objects SET version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1 RETURNING version', [objectId]);
+      version = rows[0]!.version;
       status = 'updated';
     }
   }
   await recordQuarantine(w, lookups.collisions, objectId, collisions.held);
-  return { status, objectId, ...(match ? { match } : {}), ...(collisions.held.length ? { quarantined: collisions.held } : {}) };
+  return { status, objectId, version, ...(match ? { match } : {}), ...(collisions.held.length ? { quarantined: collisions.held } : {}) };
 }
 
-async function updateRow(w: TenantWrite, id: string, attributes: Record<string, unknown>, cols: ReturnType<typeof derivedColumns>, seq: number, restore: boolean) {
-  await w.tx.query(
+/** Writes an object's synchronized state; returns its new version. */
+async function updateRow(w: TenantWrite, id: string, attributes: Record<string, unknown>, cols: ReturnType<typeof derivedColumns>, seq: number, restore: boolean): Promise<number> {
+  const { rows } = await w.tx.query<{ version: number }>(
     `UPDATE directory_objects
         SET attributes = $2, display_name = $3, upn = $4, mail = $5, on_prem_dn = $6, on_prem_sid = $7,
             account_enabled = $8, change_seq = $9, source = 'onprem', version = version + 1,
             updated_at = now(), last_sync_at = now()${restore ? ', deleted_at = NULL' : ''}
-      WHERE id = $1`,
+      WHERE id = $1 RETURNING version`,
     [id, attributes, cols.displayName, cols.upn, cols.mail, cols.dn, cols.sid, cols.accountEnabled, seq],
   );
+  return rows[0]!.version;
 }
 
 /** The other object holding this UPN, if any. */

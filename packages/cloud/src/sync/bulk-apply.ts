@@ -84,7 +84,7 @@ export async function applyIndependent(w: TenantWrite, ops: readonly SyncOperati
       const keys = softMatchKeys(op.type, attributes);
       if ((keys.smtp && softKeys.has(keys.smtp.toLowerCase())) || (keys.upn && softKeys.has(keys.upn.toLowerCase()))) continue;
     } else if (sameAttributes(existing.attributes, attributes)) {
-      out.set(index, { status: 'unchanged', objectId: existing.id });
+      out.set(index, { status: 'unchanged', objectId: existing.id, version: existing.version });
       continue;
     }
     const row: Row = {
@@ -98,6 +98,7 @@ export async function applyIndependent(w: TenantWrite, ops: readonly SyncOperati
   if (!creates.length && !updates.length) return out;
 
   for (const r of [...creates, ...updates].sort((a, b) => a.index - b.index)) r.seq = w.nextSeq();
+  const versions = new Map<string, number>();
   await w.tx.query('SAVEPOINT bulk');
   try {
     if (creates.length) {
@@ -111,14 +112,16 @@ export async function applyIndependent(w: TenantWrite, ops: readonly SyncOperati
       );
     }
     if (updates.length) {
-      await w.tx.query(
+      const { rows } = await w.tx.query<{ id: string; version: number }>(
         `UPDATE directory_objects o
             SET attributes = t.attributes, display_name = t.display_name, upn = t.upn, mail = t.mail, on_prem_dn = t.dn, on_prem_sid = t.sid,
                 account_enabled = t.account_enabled, change_seq = t.seq, version = o.version + 1, updated_at = now(), last_sync_at = now()
            FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, display_name text, upn text, mail text, attributes jsonb, dn text, sid text, account_enabled boolean, seq bigint)
-          WHERE o.tenant_id = $1 AND o.id = t.id`,
+          WHERE o.tenant_id = $1 AND o.id = t.id
+          RETURNING o.id, o.version`,
         [w.tenantId, JSON.stringify(updates)],
       );
+      for (const r of rows) versions.set(r.id, r.version);
     }
     await w.tx.query('RELEASE SAVEPOINT bulk');
   } catch {
@@ -128,8 +131,8 @@ export async function applyIndependent(w: TenantWrite, ops: readonly SyncOperati
     return new Map();
   }
   w.adjustObjectCount(creates.length);
-  for (const r of creates) out.set(r.index, { status: 'created', objectId: r.id });
-  for (const r of updates) out.set(r.index, { status: 'updated', objectId: r.id });
+  for (const r of creates) out.set(r.index, { status: 'created', objectId: r.id, version: 1 });
+  for (const r of updates) out.set(r.index, { status: 'updated', objectId: r.id, version: versions.get(r.id)! });
   // later operations of the batch read these objects, UPNs and addresses again
   for (const r of [...creates, ...updates]) {
     const before = lookups.objects.get(r.immutable_id);

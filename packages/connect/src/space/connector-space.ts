@@ -114,6 +114,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_phase ON outbox(phase, id);
 CREATE INDEX IF NOT EXISTS outbox_guid ON outbox(guid);
+-- the cloud's version of each exported object after the agent's last write, checked against the change feed
+CREATE TABLE IF NOT EXISTS cloud_versions (guid TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
 -- exported users whose mS-DS-ConsistencyGuid the agent still has to stamp
 CREATE TABLE IF NOT EXISTS stamp_queue (guid TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_errors (

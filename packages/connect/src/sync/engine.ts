@@ -35,6 +35,8 @@ export interface SyncSummary {
   export: ExportSummary | null;
   /** users whose mS-DS-ConsistencyGuid this cycle stamped */
   stamped?: number;
+  /** the change feed read back after the export: objects as the agent left them, and objects someone changed in the cloud since (sent again next cycle) */
+  confirmation?: { confirmed: number; changedInCloud: number };
   pending: { objects: number; members: number; deletes: number };
   staging: boolean;
   durationMs: number;
@@ -55,6 +57,8 @@ const allowedDeletesKey = 'sync.allowed_deletes';
 const deleteAlertKey = 'sync.delete_alert';
 /** set once the users exported before stamping was turned on were queued for it */
 const stampingKey = 'sync.stamping';
+/** how far the agent has read the cloud's change feed */
+const feedCursorKey = 'sync.feed_cursor';
 
 export class SyncEngine {
   readonly space: ConnectorSpace;
@@ -144,7 +148,45 @@ export class SyncEngine {
     if (!this.#settings.stampConsistencyGuid) this.space.setMeta(stampingKey, undefined);
     else if (!this.space.getMeta(stampingKey)) this.space.transaction(() => { this.store.queueAllUnstamped(); this.space.setMeta(stampingKey, '1'); });
     const stamped = this.#settings.stampConsistencyGuid && options.stamper ? await this.#stamp(options.stamper) : undefined;
-    return { plan: planned, export: exported, ...(stamped === undefined ? {} : { stamped }), pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
+    const confirmation = await this.#confirm();
+    return { plan: planned, export: exported, ...(stamped === undefined ? {} : { stamped }), confirmation, pending: this.store.pending(), staging: false, durationMs: Date.now() - started };
+  }
+
+  /**
+   * Reads the cloud's change feed from where the last cycle stopped and holds
+   * each synchronized object against what this agent last wrote: the same
+   * version confirms the export; a later version, or a deletion the agent did
+   * not make, means someone changed the object in the cloud, and the next
+   * cycle sends it again (AD is the source of authority for it).
+   */
+  async #confirm(): Promise<{ confirmed: number; changedInCloud: number }> {
+    const out = { confirmed: 0, changedInCloud: 0 };
+    let cursor = this.space.getMeta(feedCursorKey);
+    for (;;) {
+      const page = await this.#cloud!.changes(cursor, 5000);
+      this.space.transaction(() => {
+        for (const c of page.changes) {
+          if (c.kind !== 'object' || !c.immutableId) continue;
+          const exported = this.store.byImmutableId(c.immutableId);
+          if (!exported) continue; // the agent deleted it, or never exported it
+          const known = this.store.version(exported.guid);
+          if (!c.deleted && (known === undefined || c.version <= known)) {
+            if (known === undefined) this.store.setVersion(exported.guid, c.version); // exported before versions were kept
+            out.confirmed += 1;
+            continue;
+          }
+          out.changedInCloud += 1;
+          this.store.markChangedInCloud(exported.guid);
+          this.store.setError({
+            guid: exported.guid, dn: exported.dn ?? c.immutableId, category: 'other', code: 'changed_in_cloud', attribute: null,
+            message: `${exported.dn ?? c.immutableId} was ${c.deleted ? 'deleted' : 'changed'} in the cloud after this agent's last write (version ${c.version}); the next cycle sends it again from Active Directory`,
+          });
+        }
+        this.space.setMeta(feedCursorKey, page.cursor);
+      });
+      cursor = page.cursor;
+      if (!page.hasMore) return out;
+    }
   }
 
   /** Stamps the queued users, 500 at a time; a refusal for lack of rights stops it with the grant to make (the queue stays). */

@@ -63,6 +63,11 @@ export class ExportStore {
       done: p('DELETE FROM outbox WHERE id = ?'),
       cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
       queueStamp: p('INSERT OR IGNORE INTO stamp_queue (guid) VALUES (?)'),
+      setVersion: p('INSERT INTO cloud_versions (guid, version) VALUES (?, ?) ON CONFLICT (guid) DO UPDATE SET version = excluded.version'),
+      version: p('SELECT version FROM cloud_versions WHERE guid = ?'),
+      forgetVersion: p('DELETE FROM cloud_versions WHERE guid = ?'),
+      byImmutableId: p('SELECT e.guid, o.dn FROM exports e LEFT JOIN objects o ON o.guid = e.guid WHERE e.immutable_id = ?'),
+      markStale: p("UPDATE exports SET hash = '' WHERE guid = ?"),
       unqueueStamp: p('DELETE FROM stamp_queue WHERE guid = ?'),
       pending: p('SELECT phase, count(*) AS n FROM outbox GROUP BY phase'),
       setError: p(`INSERT INTO sync_errors (guid, dn, category, code, message, attribute, at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -86,6 +91,7 @@ export class ExportStore {
 
   remove(guid: string): void {
     this.#s.remove!.run(guid);
+    this.#s.forgetVersion!.run(guid);
   }
 
   enqueue(phase: number, guid: string, body: OutboxBody): void {
@@ -107,6 +113,24 @@ export class ExportStore {
       SELECT e.guid FROM exports e JOIN objects o ON o.guid = e.guid
        WHERE e.type = 'user' AND o.deleted = 0 AND json_array_length(coalesce(json_extract(o.attrs, '$."mS-DS-ConsistencyGuid"'), '[]')) = 0`).run();
     return Number(r.changes);
+  }
+
+  setVersion(guid: string, version: number): void {
+    this.#s.setVersion!.run(guid, version);
+  }
+
+  version(guid: string): number | undefined {
+    return (this.#s.version!.get(guid) as { version: number } | undefined)?.version;
+  }
+
+  byImmutableId(immutableId: string): { guid: string; dn: string | null } | undefined {
+    return this.#s.byImmutableId!.get(immutableId) as { guid: string; dn: string | null } | undefined;
+  }
+
+  /** The cloud changed the object after the agent's last write: what the agent exported no longer counts, so the next plan sends it again. */
+  markChangedInCloud(guid: string): void {
+    this.#s.markStale!.run(guid);
+    this.#s.forgetVersion!.run(guid);
   }
 
   queueStamp(guid: string): void {

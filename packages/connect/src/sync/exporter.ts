@@ -146,6 +146,7 @@ export class Exporter {
     if (b.kind === 'members') {
       const members = p.op?.op === 'upsert' ? p.op.members : undefined;
       summary.memberChanges += (members?.add?.length ?? 0) + (members?.remove?.length ?? 0);
+      if (result.version !== undefined) this.#store.setVersion(p.item.guid, result.version);
       return;
     }
     if (result.quarantined?.length && b.kind !== 'delete') {
@@ -161,6 +162,7 @@ export class Exporter {
       return;
     }
     this.#store.put({ guid: p.item.guid, immutableId: b.immutableId, type: b.type, hash: b.hash, attributes: b.attributes, objectId: result.objectId ?? null });
+    if (result.version !== undefined) this.#store.setVersion(p.item.guid, result.version);
     if (this.#options.stampConsistencyGuid && b.type === 'user' && !this.#space.get(p.item.guid)?.attributes['mS-DS-ConsistencyGuid']?.length) this.#store.queueStamp(p.item.guid);
     if (result.status === 'created') summary.created += 1;
     else if (result.status === 'updated') summary.updated += 1;

@@ -87,6 +87,9 @@ for (const kind of storeKinds) {
       const s = res.json.sync;
       assert.equal(s.export.errors, 0, JSON.stringify(res.json.errors));
       assert.ok(s.export.created > 40, JSON.stringify(s));
+      // the change feed read back after the export shows every object as the agent wrote it
+      assert.equal(s.confirmation.confirmed, s.export.created, JSON.stringify(s.confirmation));
+      assert.equal(s.confirmation.changedInCloud, 0);
       // every user with a UPN, as AD has it; the immutable id is base64 of AD's objectGUID
       const sample = seed.users.find((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales))!;
       const cloudUser = await userByDn(sample.dn);
@@ -353,6 +356,30 @@ for (const kind of storeKinds) {
       assert.equal((await sync()).code, 0);
       assert.equal((await userByDn(waiter.dn))!.userName, clash, 'the UPN came back');
       assert.equal((await t.call('PATCH', '/api/v1/tenant', { token, body: { blockSoftMatch: false } })).status, 200);
+    });
+
+    test('the change feed confirms the exports; an object changed or lost in the cloud is noticed and sent again', async () => {
+      const [edited, lost] = seed.users.filter((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales)).slice(3, 5) as [typeof seed.users[0], typeof seed.users[0]];
+      const editedId = (await userByDn(edited.dn))!.id;
+      // an administrator sets a cloud-owned field on a synced user: a new version the agent did not write
+      assert.equal((await t.call('PATCH', `/api/v1/users/${editedId}`, { token, body: { usageLocation: 'FR' } })).status, 200);
+      // and the cloud loses another one (a restore from an older backup, say): tombstoned behind the agent's back
+      const lostId = (await userByDn(lost.dn))!.id;
+      await t.cloud.context.store.query(
+        `UPDATE directory_objects SET deleted_at = now(), upn = NULL, version = version + 1, change_seq = (SELECT change_seq + 1 FROM tenants WHERE id = $1) WHERE id = $2`, [tenant.tenantId, lostId]);
+      await t.cloud.context.store.query('UPDATE tenants SET change_seq = change_seq + 1 WHERE id = $1', [tenant.tenantId]);
+      const noticed = await sync();
+      assert.equal(noticed.code, 0, noticed.stderr);
+      assert.equal(noticed.json.sync.confirmation.changedInCloud, 2, JSON.stringify(noticed.json.sync.confirmation));
+      assert.deepEqual(noticed.json.errors.filter((e: { code: string }) => e.code === 'changed_in_cloud').map((e: { dn: string }) => e.dn).sort(), [edited.dn, lost.dn].sort());
+      const repaired = await sync();
+      assert.equal(repaired.code, 0, repaired.stderr);
+      assert.equal(repaired.json.sync.export.created, 1, 'the lost user comes back');
+      assert.equal((await userByDn(lost.dn))!.id, lostId, 'as the same cloud object');
+      assert.equal((await userByDn(edited.dn))!.id, editedId);
+      assert.equal((await t.call('GET', `/api/v1/users/${editedId}`, { token })).body.usageLocation, 'FR', 'the cloud-owned field stays');
+      assert.deepEqual(repaired.json.errors.filter((e: { code: string }) => e.code === 'changed_in_cloud'), []);
+      assert.equal(repaired.json.sync.confirmation.changedInCloud, 0);
     });
 
     test('renaming an in-scope OU moves its objects in the cloud and deletes nothing', async () => {
