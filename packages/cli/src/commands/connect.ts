@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
-  type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
+  type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
 } from '@skybridge/connect';
 
 const agentVersion = '0.1.0';
@@ -85,9 +85,11 @@ export function connectCommand(): Command {
     .addOption(configOption())
     .option('--full', 'full import and full synchronization (every object compared with the cloud)')
     .option('--dry-run', 'print every change the cycle would make, and make none (the import still runs)')
+    .option('--report <file>', 'with --dry-run: write every change to this file, one JSON object per line (mode 0600)')
     .option('--allow-deletes', 'let the deletions now pending through, above the delete threshold, once')
     .option('--json', 'print the summary as JSON')
-    .action(async (opts: { config?: string; full?: boolean; dryRun?: boolean; allowDeletes?: boolean; json?: boolean }) => {
+    .action(async (opts: { config?: string; full?: boolean; dryRun?: boolean; report?: string; allowDeletes?: boolean; json?: boolean }) => {
+      if (opts.report && !opts.dryRun) throw new ConnectError('config_invalid', '--report goes with --dry-run', { subject: '--report', fix: 'add --dry-run, or drop --report' });
       const loaded = loadConfig(configPathFrom(opts.config));
       const space = ConnectorSpace.open(spaceDirectory(loaded));
       try {
@@ -95,9 +97,19 @@ export function connectCommand(): Command {
         const cloud = loaded.config.cloud && !loaded.config.sync.staging && !opts.dryRun ? cloudClient(loaded) : null;
         const engine = new SyncEngine(space, loaded.config.sync, cloud);
         if (opts.dryRun) {
-          const report = engine.dryRun({ full: opts.full ?? false });
-          if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, ...report })}\n`);
-          else process.stdout.write(describe(imported) + describeDryRun(report));
+          const file = opts.report ? openSync(opts.report, 'w', 0o600) : null;
+          const shown: DryRunChange[] = [];
+          const shownMax = opts.json && !file ? Infinity : 200;
+          try {
+            const report = engine.dryRun({ full: opts.full ?? false }, (c) => {
+              if (file !== null) writeSync(file, `${JSON.stringify(c)}\n`);
+              if (shown.length < shownMax) shown.push(c);
+            });
+            if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, ...report, changes: shown, ...(opts.report ? { report: opts.report } : {}) })}\n`);
+            else process.stdout.write(describe(imported) + describeDryRun(report, shown, opts.report));
+          } finally {
+            if (file !== null) closeSync(file);
+          }
           return;
         }
         if (opts.allowDeletes) engine.allowPendingDeletes();
@@ -300,12 +312,15 @@ function describeSync(s: SyncSummary, engine: SyncEngine): string {
   return `${lines.join('\n')}\n`;
 }
 
-function describeDryRun(r: ReturnType<SyncEngine['dryRun']>): string {
-  const lines = [`Dry run: ${r.changes.length} changes would be exported (delete threshold ${r.deleteLimit}); nothing was changed`];
-  for (const c of r.changes) {
+function describeDryRun(r: ReturnType<SyncEngine['dryRun']>, shown: DryRunChange[], reportFile?: string): string {
+  const n = r.counts.upserts + r.counts.members + r.counts.deletes;
+  const lines = [`Dry run: ${n} changes would be exported (${r.counts.upserts} creations or updates, ${r.counts.members} member changes, ${r.counts.deletes} deletions; delete threshold ${r.deleteLimit}); nothing was changed`];
+  for (const c of shown) {
     if (c.action === 'members') lines.push(`  members ${c.dn}: +${c.add} -${c.remove}`);
     else lines.push(`  ${c.action} ${c.type ?? ''} ${c.dn}${c.attributes ? ` ${JSON.stringify(c.attributes)}` : ''}`);
   }
+  if (n > shown.length) lines.push(`  … and ${n - shown.length} more${reportFile ? '' : ' (--report FILE writes every change)'}`);
+  if (reportFile) lines.push(`Every change: ${reportFile}`);
   return `${lines.join('\n')}\n`;
 }
 

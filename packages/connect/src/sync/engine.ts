@@ -256,27 +256,40 @@ export class SyncEngine {
     return { dn: o.dn, guid: o.guid, kind: o.kind, scope: o.scope, imported: o.attributes, projection, exported: exported ?? null, immutableId, action, error };
   }
 
-  /** What a cycle would change, without keeping anything (the outbox, the cursor and the errors are left as they were). */
-  dryRun(options: { full?: boolean } = {}): { plan: PlanSummary; changes: DryRunChange[]; deleteLimit: number } {
+  /**
+   * What a cycle would change, without keeping anything (the outbox, the
+   * cursor and the errors are left as they were). Each change goes to
+   * `onChange` in export order (objects, memberships, deletions), so a
+   * report of a million changes never sits in memory.
+   */
+  dryRun(options: { full?: boolean } = {}, onChange: (c: DryRunChange) => void): { plan: PlanSummary; counts: { upserts: number; members: number; deletes: number }; deleteLimit: number } {
     this.space.db.exec('BEGIN');
     try {
       const planned = planInto(this.space, this.store, this.#planOptions(options.full ?? false));
-      const changes: DryRunChange[] = [];
-      let items: OutboxItem[];
-      let last = 0;
-      const page = this.space.db.prepare('SELECT id, phase, guid, body FROM outbox WHERE id > ? ORDER BY id LIMIT 1000');
-      do {
-        items = (page.all(last) as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) }));
-        for (const item of items) {
-          const b = item.body;
-          const dn = 'dn' in b ? b.dn : (this.space.get(item.guid)?.dn ?? item.guid);
-          if (b.kind === 'upsert') changes.push({ action: 'create-or-update', dn, type: b.type, immutableId: b.immutableId, attributes: b.attributes });
-          else if (b.kind === 'delete') changes.push({ action: 'delete', dn, type: b.type, immutableId: b.immutableId });
-          else changes.push({ action: 'members', dn, add: b.add.length, remove: b.remove.length });
-          last = Math.max(last, item.id);
+      const counts = { upserts: 0, members: 0, deletes: 0 };
+      const page = this.space.db.prepare('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) ORDER BY phase, id LIMIT 1000');
+      let after: [number, number] = [-1, 0];
+      for (;;) {
+        const rows = page.all(...after) as { id: number; phase: number; guid: string; body: string }[];
+        if (!rows.length) break;
+        for (const r of rows) {
+          const b = JSON.parse(r.body) as OutboxItem['body'];
+          const dn = 'dn' in b ? b.dn : (this.space.get(r.guid)?.dn ?? r.guid);
+          if (b.kind === 'upsert') {
+            counts.upserts += 1;
+            onChange({ action: 'create-or-update', dn, type: b.type, immutableId: b.immutableId, attributes: b.attributes });
+          } else if (b.kind === 'delete') {
+            counts.deletes += 1;
+            onChange({ action: 'delete', dn, type: b.type, immutableId: b.immutableId });
+          } else {
+            counts.members += 1;
+            onChange({ action: 'members', dn, add: b.add.length, remove: b.remove.length });
+          }
         }
-      } while (items.length === 1000);
-      return { plan: planned, changes: changes.sort((a, b) => order(a) - order(b)), deleteLimit: this.deleteLimit() };
+        const last = rows.at(-1)!;
+        after = [last.phase, last.id];
+      }
+      return { plan: planned, counts, deleteLimit: this.deleteLimit() };
     } finally {
       this.space.db.exec('ROLLBACK');
     }

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { stringify, parse } from 'yaml';
 import { Change, Attribute } from 'ldapts';
 import type { CreatedTenant } from '@skybridge/cloud';
@@ -227,6 +227,14 @@ for (const kind of storeKinds) {
       assert.equal(change.action, 'create-or-update');
       assert.equal(change.attributes.department, 'Dry Run');
       assert.notEqual((await userByDn(u.dn))!['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']?.department, 'Dry Run');
+      // the report file holds every change, one JSON object per line
+      const reportFile = `${files.dir}/dry-run.jsonl`;
+      const reported = await sync('--dry-run', '--report', reportFile);
+      assert.equal(reported.code, 0, reported.stderr);
+      const lines = readFileSync(reportFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dn: string; attributes?: Record<string, unknown> });
+      assert.equal(lines.length, reported.json.counts.upserts + reported.json.counts.members + reported.json.counts.deletes);
+      assert.equal(lines.find((l) => l.dn === u.dn)?.attributes?.department, 'Dry Run');
+      assert.equal(statSync(reportFile).mode & 0o777, 0o600);
 
       // the single-object preview says the same, by DN; by UPN for an object already in step; and a rule error
       const preview = async (target: string) => JSON.parse((await runCli(['connect', 'preview', target, '--config', files.configPath, '--json'])).stdout);
