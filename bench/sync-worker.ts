@@ -18,6 +18,13 @@ if (process.env.BENCH_TRACE) {
     process.stderr.write(`batch ${batch.operations.length} ops ${members} members ${(performance.now() - started).toFixed(0)} ms\n`);
     return r;
   };
+  const changes = CloudClient.prototype.changes;
+  CloudClient.prototype.changes = async function (this: CloudClient, cursor, limit) {
+    const started = performance.now();
+    const r = await changes.call(this, cursor, limit);
+    process.stderr.write(`feed ${r.changes.length} changes ${(performance.now() - started).toFixed(0)} ms\n`);
+    return r;
+  };
 }
 const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));

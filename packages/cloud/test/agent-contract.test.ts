@@ -250,6 +250,9 @@ for (const kind of storeKinds) {
       assert.deepEqual(links.map((l) => [l.memberImmutableId, l.removed]), [[u1, false], [u2, true]]);
       const seqs = changes.items.map((c) => Number(c.seq));
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      // kinds=object: the same objects, no membership links (what the agent's export confirmation reads)
+      const objectsOnly = await agent.changes(start.cursor, 100, { objectsOnly: true });
+      assert.deepEqual(objectsOnly.changes.map((c) => c.kind === 'object' && [c.immutableId, c.deleted]), [[u1, false], [g, false], [u2, true]]);
       // nothing new: the cursor stays where it is
       const none = await agent.changes(changes.cursor);
       assert.deepEqual(none.changes, []);

@@ -99,8 +99,12 @@ export const syncRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'GET', path: '/sync/v1/changes', roles: syncRole,
-    summary: 'The tenant\'s synced objects and memberships as the cloud sees them, in change order, from a cursor.',
-    handler: async (ctx) => json(await readChanges(ctx.cloud.store, ctx.principal.tenantId, ctx.query.get('cursor'), pageSize(ctx.query, 1000, 5000))),
+    summary: 'The tenant\'s synced objects and memberships as the cloud sees them, in change order, from a cursor (kinds=object: objects only).',
+    handler: async (ctx) => {
+      const kinds = ctx.query.get('kinds');
+      if (kinds !== null && kinds !== 'object') throw new SkybridgeError('invalid_request', `kinds must be "object" (objects only) or absent (objects and memberships), not ${JSON.stringify(kinds)}`);
+      return json(await readChanges(ctx.cloud.store, ctx.principal.tenantId, ctx.query.get('cursor'), pageSize(ctx.query, 1000, 5000), { objectsOnly: kinds === 'object' }));
+    },
   }),
   tenantRoute({
     method: 'POST', path: '/sync/v1/lease', roles: syncRole,

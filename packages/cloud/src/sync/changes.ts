@@ -10,7 +10,7 @@ type Change = ChangesResponse['changes'][number];
  * sequence numbers both, and it is handed out under the tenant lock, so a
  * reader that has seen seq n has seen everything before it.
  */
-export async function readChanges(store: Store, tenantId: string, rawCursor: string | null, limit: number): Promise<ChangesResponse> {
+export async function readChanges(store: Store, tenantId: string, rawCursor: string | null, limit: number, options: { objectsOnly?: boolean } = {}): Promise<ChangesResponse> {
   const cursor = decodeCursor(rawCursor, (v): v is { s: number } => typeof v.s === 'number' && Number.isSafeInteger(v.s) && v.s >= 0);
   const after = cursor?.s ?? 0;
   // One snapshot for both reads: otherwise a change committed between them could be skipped by the cursor.
@@ -23,7 +23,7 @@ export async function readChanges(store: Store, tenantId: string, rawCursor: str
         ORDER BY change_seq LIMIT $3`,
       [tenantId, after, limit + 1],
     );
-    const l = await tx.query<{ change_seq: string | number; group_id: string; group_immutable_id: string | null; member_id: string; member_immutable_id: string | null; removed: boolean }>(
+    const l = options.objectsOnly ? { rows: [] } : await tx.query<{ change_seq: string | number; group_id: string; group_immutable_id: string | null; member_id: string; member_immutable_id: string | null; removed: boolean }>(
       `SELECT m.change_seq, m.group_id, g.immutable_id AS group_immutable_id, m.member_id, o.immutable_id AS member_immutable_id, m.removed
          FROM memberships m
          JOIN directory_objects g ON g.id = m.group_id

@@ -130,10 +130,11 @@ export class CloudClient {
     return matchPreviewResponse.parse(await this.#call(paths.sync.matchPreview, 'previewing matches', { method: 'POST', body: { objects } }));
   }
 
-  async changes(cursor?: string, limit?: number): Promise<ChangesResponse> {
+  async changes(cursor?: string, limit?: number, options: { objectsOnly?: boolean } = {}): Promise<ChangesResponse> {
     const q = new URLSearchParams();
     if (cursor) q.set('cursor', cursor);
     if (limit) q.set('limit', String(limit));
+    if (options.objectsOnly) q.set('kinds', 'object');
     return changesResponse.parse(await this.#call(`${paths.sync.changes}${q.size ? `?${q}` : ''}`, 'reading the change feed'));
   }
 
