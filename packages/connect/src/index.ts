@@ -7,6 +7,7 @@ export { agentConfigSchema, configVersion, defaultConfigPath, defaultStateDirect
 export { loadConfig, parseConfig, configPathFrom, type LoadedConfig } from './config/load-config.ts';
 export { readSecretFile } from './config/secret-file.ts';
 export { AdConnection } from './ad/connection.ts';
+export { runDoctor, type Check, type CheckStatus } from './doctor/doctor.ts';
 export { stampConsistencyGuids, consistencyGuidAttributeId } from './ad/consistency-guid.ts';
 export { AdImporter, type ImportSummary, type ImportProgress, type TrackingMode } from './ad/importer.ts';
 export { ImportWatcher } from './ad/import-watcher.ts';

@@ -4,7 +4,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import {
-  AdImporter, CloudClient, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
+  AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
 } from '@skybridge/connect';
 
@@ -120,6 +120,26 @@ export function connectCommand(): Command {
       } finally {
         space.close();
       }
+    });
+
+  connect
+    .command('doctor')
+    .description('Check every prerequisite live (Node.js, DC reachability and TLS, the connector account\'s rights, the cloud, the clock, the registration) and say how to fix each failure; writes nothing')
+    .addOption(configOption())
+    .option('--json', 'print the checks as JSON')
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config));
+      const checks = await runDoctor(loaded);
+      const failed = checks.filter((c) => c.status === 'fail').length;
+      if (opts.json) process.stdout.write(`${JSON.stringify({ checks, failed })}\n`);
+      else {
+        const mark = { pass: '✔', fail: '✖', warn: '!', skip: '-' } as const;
+        const width = Math.max(...checks.map((c) => c.name.length));
+        const lines = checks.flatMap((c) => [`${mark[c.status]} ${c.name.padEnd(width)}  ${c.detail}`, ...(c.fix && c.status !== 'pass' ? [`  ${' '.repeat(width)}  fix: ${c.fix}`] : [])]);
+        lines.push(failed ? `${failed} check${failed > 1 ? 's' : ''} failed.` : 'Every check passed.');
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      if (failed) process.exitCode = 1;
     });
 
   connect

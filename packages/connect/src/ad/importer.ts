@@ -79,11 +79,11 @@ const metaKeys = {
   scope: 'scope.containers',
 } as const;
 
-const dirsyncFlags = (config: ActiveDirectoryConfig) =>
+export const dirsyncFlags = (config: ActiveDirectoryConfig) =>
   DirSyncFlags.incrementalValues | DirSyncFlags.ancestorsFirstOrder | (config.dirsyncObjectSecurity ? DirSyncFlags.objectSecurity : 0);
 
 /** A filter no object matches: a DirSync search with it returns no entries, only the current cookie. */
-const matchNothing = '(objectGUID=\\00)';
+export const matchNothing = '(objectGUID=\\00)';
 
 export class AdImporter {
   private readonly config: ActiveDirectoryConfig;

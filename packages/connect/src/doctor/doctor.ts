@@ -1,0 +1,125 @@
+/**
+ * `skybridge connect doctor`: every prerequisite of a working agent, checked
+ * live, each with what to do when it fails. Nothing is written anywhere:
+ * AD is only read (the write right for stamping is read from
+ * allowedAttributesEffective, not tried), the cloud is only asked.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { paths } from '@skybridge/protocol';
+import type { LoadedConfig } from '../config/load-config.ts';
+import { AdConnection } from '../ad/connection.ts';
+import { DirSyncControl } from '../ad/controls/dirsync-control.ts';
+import { dirsyncFlags, matchNothing } from '../ad/importer.ts';
+import { httpExchange } from '../cloud/http.ts';
+import { loadCredentials } from '../cloud/credentials-file.ts';
+import { CloudClient } from '../cloud/cloud-client.ts';
+import { ConnectError } from '../errors.ts';
+
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
+
+/** Clock skew the cloud's tokens tolerate before sign-ins and agent tokens fail. */
+const maxSkewSeconds = 300;
+
+const failure = (name: string, err: unknown): Check => {
+  const e = err as Error & { fix?: string };
+  return { name, status: 'fail', detail: e.message.split('. Fix: ')[0]!, ...(e.fix ? { fix: e.fix } : {}) };
+};
+
+export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
+  const checks: Check[] = [];
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push(major >= 24
+    ? { name: 'Node.js', status: 'pass', detail: `${process.version}` }
+    : { name: 'Node.js', status: 'fail', detail: `${process.version} is older than 24 (LTS)`, fix: 'run the agent with Node.js 24: ./skybridge installs it (scripts/bootstrap.sh)' });
+  checks.push({ name: 'configuration', status: 'pass', detail: loaded.path });
+
+  const ad = loaded.config.activeDirectory;
+  let conn: AdConnection | null = null;
+  try {
+    conn = await AdConnection.open(ad, loaded.secrets.adPassword);
+    const tls = conn.socket?.getProtocol() ?? null;
+    checks.push({ name: 'domain controller', status: 'pass', detail: `${conn.host} over ${conn.url.protocol === 'ldaps:' ? 'LDAPS' : 'StartTLS'}${tls ? ` (${tls})` : ''}, bound as ${ad.bindAs}, domain ${conn.rootDse.defaultNamingContext}` });
+  } catch (err) {
+    checks.push(failure('domain controller', err));
+  }
+  if (conn) {
+    try {
+      checks.push(await dirsyncRight(conn, loaded));
+      if (loaded.config.sync.stampConsistencyGuid) checks.push(await stampRight(conn, loaded));
+    } finally {
+      await conn.close();
+    }
+  } else {
+    checks.push({ name: 'connector account rights', status: 'skip', detail: 'the domain controller was not reached' });
+  }
+
+  const cloud = loaded.config.cloud;
+  if (!cloud) {
+    checks.push({ name: 'cloud', status: 'fail', detail: 'the configuration has no cloud section', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
+    return checks;
+  }
+  const trust = cloud.caFile && existsSync(cloud.caFile) ? { ca: readFileSync(cloud.caFile, 'utf8') } : {};
+  const credentials = existsSync(cloud.credentialsFile!) ? loadCredentials(cloud.credentialsFile!) : null;
+  try {
+    const res = await httpExchange(`${cloud.url.replace(/\/$/, '')}${paths.health}`, { trust: credentials ? { pin: credentials.cloudCertificatePin } : trust, timeoutMs: 10_000 });
+    if (res.status !== 200) throw new Error(`${paths.health} answered HTTP ${res.status}`);
+    checks.push({ name: 'cloud', status: 'pass', detail: `${cloud.url} answers (${(JSON.parse(res.text) as { store?: string }).store ?? 'ok'})` });
+    const date = res.headers.date;
+    const skew = typeof date === 'string' ? Math.round((Date.parse(date) - Date.now()) / 1000) : NaN;
+    checks.push(!Number.isFinite(skew)
+      ? { name: 'clock', status: 'warn', detail: 'the cloud sent no Date header to compare with' }
+      : Math.abs(skew) <= maxSkewSeconds
+        ? { name: 'clock', status: 'pass', detail: `${Math.abs(skew)} s from the cloud's clock` }
+        : { name: 'clock', status: 'fail', detail: `this machine's clock is ${Math.abs(skew)} s ${skew > 0 ? 'behind' : 'ahead of'} the cloud's (at most ${maxSkewSeconds} s)`, fix: 'synchronize the clock (chrony or systemd-timesyncd with your domain controllers or NTP servers)' });
+  } catch (err) {
+    checks.push(failure('cloud', Object.assign(err as Error, { fix: 'check cloud.url, the network path to it (proxy, firewall) and, before registration, cloud.caFile' })));
+  }
+  if (!credentials) {
+    checks.push({ name: 'registration', status: 'fail', detail: `no agent credentials at ${cloud.credentialsFile}`, fix: 'get a registration token in the admin center and run skybridge connect register --token …' });
+  } else {
+    try {
+      await new CloudClient(credentials, trust).requestToken();
+      checks.push({ name: 'registration', status: 'pass', detail: `agent ${credentials.agentId} of tenant ${credentials.tenantId}` });
+    } catch (err) {
+      checks.push(failure('registration', Object.assign(err as Error, { fix: 'the agent was removed or its key no longer matches: register it again with a new token' })));
+    }
+  }
+  checks.push({ name: 'domains verified', status: 'skip', detail: 'domain verification is not built yet (admin issue)' });
+  return checks;
+}
+
+/** DirSync needs "Replicating Directory Changes" (unless object-security mode): one DirSync search that matches nothing. */
+async function dirsyncRight(conn: AdConnection, loaded: LoadedConfig): Promise<Check> {
+  const ad = loaded.config.activeDirectory;
+  if (ad.changeTracking === 'usn') return { name: 'connector account rights', status: 'pass', detail: 'uSNChanged polling (changeTracking: usn) needs read access only' };
+  try {
+    const control = new DirSyncControl({ flags: dirsyncFlags(ad) });
+    await conn.search({ base: conn.rootDse.defaultNamingContext, scope: 'sub', filter: matchNothing, attributes: ['objectGUID'] }, [control]);
+    return { name: 'connector account rights', status: 'pass', detail: `DirSync allowed${ad.dirsyncObjectSecurity ? ' (object-security mode)' : ' ("Replicating Directory Changes")'}` };
+  } catch (err) {
+    if (!(err instanceof ConnectError) || (err.code !== 'ad_missing_rights' && err.code !== 'ad_protocol_error')) throw err;
+    const fix = 'grant the connector account "Replicating Directory Changes" on the domain root (dsacls "<domain DN>" /G "<account>:CA;Replicating Directory Changes"), set activeDirectory.dirsyncObjectSecurity: true, or set changeTracking: usn';
+    return ad.changeTracking === 'dirsync'
+      ? { name: 'connector account rights', status: 'fail', detail: `DirSync refused on ${conn.rootDse.defaultNamingContext}: no "Replicating Directory Changes"`, fix }
+      : { name: 'connector account rights', status: 'warn', detail: 'DirSync refused: the agent falls back to uSNChanged polling (slower deltas, deletions found by full imports only)', fix };
+  }
+}
+
+/** Stamping writes mS-DS-ConsistencyGuid: read whether the account may, on one user, from allowedAttributesEffective. */
+async function stampRight(conn: AdConnection, loaded: LoadedConfig): Promise<Check> {
+  const base = loaded.config.activeDirectory.containers[0] ?? conn.rootDse.defaultNamingContext;
+  const { entries } = await conn.search({ base, scope: 'sub', filter: '(&(objectCategory=person)(objectClass=user)(!(isCriticalSystemObject=TRUE)))', attributes: ['allowedAttributesEffective'], sizeLimit: 1 });
+  const user = entries[0];
+  if (!user) return { name: 'stamping right', status: 'skip', detail: `no user under ${base} to check on` };
+  const allowed = user.attributes.get('allowedattributeseffective')?.values.map((v) => v.toString('utf8').toLowerCase()) ?? [];
+  return allowed.includes('ms-ds-consistencyguid')
+    ? { name: 'stamping right', status: 'pass', detail: `may write mS-DS-ConsistencyGuid (checked on ${user.dn})` }
+    : { name: 'stamping right', status: 'fail', detail: `may not write mS-DS-ConsistencyGuid (checked on ${user.dn})`, fix: 'grant "Write mS-DS-ConsistencyGuid" on descendant user objects (dsacls "<domain DN>" /I:S /G "<account>:WP;mS-DS-ConsistencyGuid;user"), or set sync.stampConsistencyGuid to false' };
+}
