@@ -253,6 +253,8 @@ for (const kind of storeKinds) {
       // kinds=object: the same objects, no membership links (what the agent's export confirmation reads)
       const objectsOnly = await agent.changes(start.cursor, 100, { objectsOnly: true });
       assert.deepEqual(objectsOnly.changes.map((c) => c.kind === 'object' && [c.immutableId, c.deleted]), [[u1, false], [g, false], [u2, true]]);
+      const versionsOnly = await agent.changes(start.cursor, 100, { objectsOnly: true, withoutAttributes: true });
+      assert.deepEqual(versionsOnly.changes.map((c) => c.kind === 'object' && [c.immutableId, c.version > 0, c.attributes]), [[u1, true, null], [g, true, null], [u2, true, null]]);
       // nothing new: the cursor stays where it is
       const none = await agent.changes(changes.cursor);
       assert.deepEqual(none.changes, []);

@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '@skybridge/cloud';
 import { loadMigrations, migrate } from '../src/store/migrate.ts';
-import { freshStore, storeKinds } from './helpers/stores.ts';
+import pg from 'pg';
+import { adminPgUrl, freshStore, storeKinds } from './helpers/stores.ts';
 
 for (const kind of storeKinds) {
   describe(`store (${kind})`, () => {
@@ -22,6 +23,27 @@ for (const kind of storeKinds) {
         await s.dispose();
       }
     });
+
+    if (kind === 'postgres') {
+      test('an idle connection the server ends (restart, termination) neither crashes the process nor fails the next query', async () => {
+        const s = await freshStore(kind);
+        const store = await openStore({ dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+        try {
+          await store.query('SELECT 1'); // leaves an idle connection in the pool
+          const admin = new pg.Client({ connectionString: adminPgUrl });
+          await admin.connect();
+          const { rows } = await admin.query<{ n: number }>('SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [new URL(s.databaseUrl!).pathname.slice(1)]);
+          await admin.end();
+          assert.ok(rows[0]!.n >= 1, 'a pooled connection was terminated');
+          await new Promise((r) => setTimeout(r, 200)); // the termination reaches the idle client
+          const again = await store.query<{ ok: number }>('SELECT 1 AS ok');
+          assert.equal(again.rows[0]!.ok, 1);
+        } finally {
+          await store.close();
+          await s.dispose();
+        }
+      });
+    }
 
     test('a database newer than this build is refused', async () => {
       const s = await freshStore(kind);

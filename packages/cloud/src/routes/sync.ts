@@ -99,11 +99,13 @@ export const syncRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'GET', path: '/sync/v1/changes', roles: syncRole,
-    summary: 'The tenant\'s synced objects and memberships as the cloud sees them, in change order, from a cursor (kinds=object: objects only).',
+    summary: 'The tenant\'s synced objects and memberships as the cloud sees them, in change order, from a cursor (kinds=object: objects only; attributes=false: versions without attributes).',
     handler: async (ctx) => {
       const kinds = ctx.query.get('kinds');
       if (kinds !== null && kinds !== 'object') throw new SkybridgeError('invalid_request', `kinds must be "object" (objects only) or absent (objects and memberships), not ${JSON.stringify(kinds)}`);
-      return json(await readChanges(ctx.cloud.store, ctx.principal.tenantId, ctx.query.get('cursor'), pageSize(ctx.query, 1000, 5000), { objectsOnly: kinds === 'object' }));
+      const attributes = ctx.query.get('attributes');
+      if (attributes !== null && attributes !== 'false') throw new SkybridgeError('invalid_request', `attributes must be "false" (versions only) or absent, not ${JSON.stringify(attributes)}`);
+      return json(await readChanges(ctx.cloud.store, ctx.principal.tenantId, ctx.query.get('cursor'), pageSize(ctx.query, 1000, 5000), { objectsOnly: kinds === 'object', withoutAttributes: attributes === 'false' }));
     },
   }),
   tenantRoute({

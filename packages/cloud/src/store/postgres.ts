@@ -7,6 +7,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 /** The production store: a PostgreSQL server, through a connection pool. */
 export async function openPostgresStore(url: string, options: { max?: number } = {}): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle connection the server ends (a restart, an administrator's termination, a dropped database) is an
+  // 'error' event on the pool; unhandled, it would bring the whole process down. The pool drops that
+  // connection and opens a new one for the next query, which reports any lasting problem itself.
+  pool.on('error', () => undefined);
   // Fail fast with a clear message when the server is not there.
   const probe = await pool.connect().catch((err: Error) => {
     throw new Error(`cannot connect to PostgreSQL at ${redact(url)}: ${err.message}`, { cause: err });

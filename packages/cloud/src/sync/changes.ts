@@ -10,14 +10,14 @@ type Change = ChangesResponse['changes'][number];
  * sequence numbers both, and it is handed out under the tenant lock, so a
  * reader that has seen seq n has seen everything before it.
  */
-export async function readChanges(store: Store, tenantId: string, rawCursor: string | null, limit: number, options: { objectsOnly?: boolean } = {}): Promise<ChangesResponse> {
+export async function readChanges(store: Store, tenantId: string, rawCursor: string | null, limit: number, options: { objectsOnly?: boolean; withoutAttributes?: boolean } = {}): Promise<ChangesResponse> {
   const cursor = decodeCursor(rawCursor, (v): v is { s: number } => typeof v.s === 'number' && Number.isSafeInteger(v.s) && v.s >= 0);
   const after = cursor?.s ?? 0;
   // One snapshot for both reads: otherwise a change committed between them could be skipped by the cursor.
   const [objects, links] = await store.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const o = await tx.query<{ change_seq: string | number; object_type: 'user' | 'group' | 'contact'; id: string; immutable_id: string | null; deleted: boolean; version: number; attributes: Record<string, unknown> }>(
-      `SELECT change_seq, object_type, id, immutable_id, deleted_at IS NOT NULL AS deleted, version, attributes
+      `SELECT change_seq, object_type, id, immutable_id, deleted_at IS NOT NULL AS deleted, version, ${options.withoutAttributes ? 'NULL::jsonb AS attributes' : 'attributes'}
          FROM directory_objects
         WHERE tenant_id = $1 AND change_seq > $2 AND source = 'onprem'
         ORDER BY change_seq LIMIT $3`,
@@ -37,7 +37,7 @@ export async function readChanges(store: Store, tenantId: string, rawCursor: str
   const merged: Change[] = [
     ...objects.rows.map((r): Change => ({
       kind: 'object', seq: String(r.change_seq), type: r.object_type, objectId: r.id, immutableId: r.immutable_id,
-      deleted: r.deleted, version: r.version, attributes: r.deleted ? null : r.attributes,
+      deleted: r.deleted, version: r.version, attributes: r.deleted || options.withoutAttributes ? null : r.attributes,
     })),
     ...links.rows.map((r): Change => ({
       kind: 'membership', seq: String(r.change_seq), groupId: r.group_id, groupImmutableId: r.group_immutable_id,

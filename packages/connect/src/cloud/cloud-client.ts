@@ -130,11 +130,12 @@ export class CloudClient {
     return matchPreviewResponse.parse(await this.#call(paths.sync.matchPreview, 'previewing matches', { method: 'POST', body: { objects } }));
   }
 
-  async changes(cursor?: string, limit?: number, options: { objectsOnly?: boolean } = {}): Promise<ChangesResponse> {
+  async changes(cursor?: string, limit?: number, options: { objectsOnly?: boolean; withoutAttributes?: boolean } = {}): Promise<ChangesResponse> {
     const q = new URLSearchParams();
     if (cursor) q.set('cursor', cursor);
     if (limit) q.set('limit', String(limit));
     if (options.objectsOnly) q.set('kinds', 'object');
+    if (options.withoutAttributes) q.set('attributes', 'false');
     return changesResponse.parse(await this.#call(`${paths.sync.changes}${q.size ? `?${q}` : ''}`, 'reading the change feed'));
   }
 

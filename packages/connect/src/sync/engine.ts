@@ -163,7 +163,7 @@ export class SyncEngine {
     const out = { confirmed: 0, changedInCloud: 0 };
     let cursor = this.space.getMeta(feedCursorKey);
     for (;;) {
-      const page = await this.#cloud!.changes(cursor, 5000, { objectsOnly: true });
+      const page = await this.#cloud!.changes(cursor, 5000, { objectsOnly: true, withoutAttributes: true });
       this.space.transaction(() => {
         for (const c of page.changes) {
           if (c.kind !== 'object' || !c.immutableId) continue;
