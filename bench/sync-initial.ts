@@ -87,7 +87,7 @@ for (const size of sizes) {
     rows.push([
       `${size}`.padStart(7), `${out.imported.objectsRead}`.padStart(8), `${(raw / 1000).toFixed(2)} s`.padStart(9),
       `${(out.totalMs / 1000).toFixed(2)} s`.padStart(10), `${(out.totalMs / raw).toFixed(2)}x`.padStart(7), `${(out.maxRssKb / 1024).toFixed(0)} MB`.padStart(8),
-      `${pct(latencies, 0.5).toFixed(0)} ms`.padStart(8), `${pct(latencies, 0.95).toFixed(0)} ms`.padStart(8),
+      (latencies.length ? `${pct(latencies, 0.5).toFixed(0)} ms` : '-').padStart(8), (latencies.length ? `${pct(latencies, 0.95).toFixed(0)} ms` : '-').padStart(8),
     ].join(' | '));
     files.cleanup();
   } finally {

@@ -29,9 +29,12 @@ if (process.env.BENCH_TRACE) {
 const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
 const started = performance.now();
-const imported = await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('full');
 const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
-const synced = await new SyncEngine(space, loaded.config.sync, cloud).cycle();
+// as `skybridge connect sync` does: export while the import reads (BENCH_SEQUENTIAL=1: one after the other)
+const importing = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('full');
+const engine = new SyncEngine(space, loaded.config.sync, cloud);
+const synced = process.env.BENCH_SEQUENTIAL ? (await importing, await engine.cycle()) : await engine.cycleWhileImporting(importing);
+const imported = await importing;
 const totalMs = performance.now() - started;
 space.close();
 process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS }));

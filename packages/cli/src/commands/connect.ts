@@ -93,10 +93,11 @@ export function connectCommand(): Command {
       const loaded = loadConfig(configPathFrom(opts.config));
       const space = ConnectorSpace.open(spaceDirectory(loaded));
       try {
-        const imported = await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run(opts.full ? 'full' : 'auto');
+        const importer = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space);
         const cloud = loaded.config.cloud && !loaded.config.sync.staging && !opts.dryRun ? cloudClient(loaded) : null;
         const engine = new SyncEngine(space, loaded.config.sync, cloud);
         if (opts.dryRun) {
+          const imported = await importer.run(opts.full ? 'full' : 'auto');
           const file = opts.report ? openSync(opts.report, 'w', 0o600) : null;
           const shown: DryRunChange[] = [];
           const shownMax = opts.json && !file ? Infinity : 200;
@@ -114,7 +115,18 @@ export function connectCommand(): Command {
         }
         if (opts.allowDeletes) engine.allowPendingDeletes();
         if (!loaded.config.cloud && !loaded.config.sync.staging) throw new ConnectError('sync_not_registered', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
-        const summary = await engine.cycle({ full: opts.full ?? false, stamper: stamperFor(loaded) });
+        let imported: ImportSummary;
+        let summary: SyncSummary;
+        if (opts.full || loaded.config.sync.staging) {
+          // a full sync sends everything again once the import is complete; staging exports nothing anyway
+          imported = await importer.run(opts.full ? 'full' : 'auto');
+          summary = await engine.cycle({ full: opts.full ?? false, stamper: stamperFor(loaded) });
+        } else {
+          // export while the import reads (deletions wait for the complete read and the delete threshold)
+          const importing = importer.run('auto');
+          summary = await engine.cycleWhileImporting(importing, { stamper: stamperFor(loaded) });
+          imported = await importing;
+        }
         if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, sync: summary, errors: engine.store.errors() })}\n`);
         else process.stdout.write(describe(imported) + describeSync(summary, engine));
       } finally {

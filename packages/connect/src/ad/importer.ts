@@ -148,6 +148,8 @@ export class AdImporter {
     let summary = this.newSummary('full', 'dirsync', conn.host);
     try {
       this.space.setMeta(metaKeys.fullPending, new Date().toISOString());
+      // the domain being read, known at once: a sync running alongside the import needs it for its rules
+      this.space.setMeta(metaKeys.domain, conn.rootDse.defaultNamingContext);
       // 1. The change position first: whatever changes from now on comes in the next delta.
       const position = await this.capturePosition(conn, summary);
       summary.tracking = position.mode;

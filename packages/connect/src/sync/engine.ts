@@ -119,7 +119,40 @@ export class SyncEngine {
     return n;
   }
 
-  async cycle(options: { full?: boolean; stamper?: Stamper } = {}): Promise<SyncSummary> {
+  /**
+   * Plans and exports while an import is still reading: every quarter of a
+   * second, what the import has committed since the last round is planned
+   * and exported, then one last cycle runs once the import is done (its
+   * sweep of objects gone from AD, and the delete threshold, act on the
+   * complete read only). The import reads AD while the cloud applies the
+   * batches, instead of one after the other. Everything the cycles share is
+   * SQLite work in synchronous transactions, so the two never interleave
+   * inside a transaction.
+   */
+  async cycleWhileImporting(importing: Promise<unknown>, options: { stamper?: Stamper } = {}): Promise<SyncSummary> {
+    const started = Date.now();
+    let finished = false;
+    const done = importing.then(() => { finished = true; }, () => { finished = true; });
+    const rounds: SyncSummary[] = [];
+    let seen = this.space.currentSeq;
+    try {
+      while (!finished) {
+        await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
+        // nothing new yet, or the import has not yet said which domain it reads (the rules need it)
+        if (finished || this.space.currentSeq === seen || !this.space.getMeta('ad.domain')) continue;
+        seen = this.space.currentSeq;
+        rounds.push(await this.cycle({ ...options, holdDeletes: true }));
+      }
+    } catch (err) {
+      await done; // never leave the import running behind a failed export
+      throw err;
+    }
+    await importing;
+    const last = await this.cycle(options);
+    return mergeSummaries([...rounds, last], Date.now() - started);
+  }
+
+  async cycle(options: { full?: boolean; stamper?: Stamper; holdDeletes?: boolean } = {}): Promise<SyncSummary> {
     const started = Date.now();
     const planned = plan(this.space, this.store, this.#planOptions(options.full ?? false));
     const pending = this.store.pending();
@@ -127,7 +160,7 @@ export class SyncEngine {
     if (!this.#cloud) throw new ConnectError('sync_not_registered', 'this agent is not registered with a cloud', { fix: 'run skybridge connect register --url … --token …' });
     const limit = this.deleteLimit();
     const allowed = Number(this.space.getMeta(allowedDeletesKey) ?? 0);
-    if (pending.deletes > limit && pending.deletes > allowed) {
+    if (!options.holdDeletes && pending.deletes > limit && pending.deletes > allowed) {
       // the tenant sees the alert; an administrator may allow the deletions from the cloud
       const answer = await this.#cloud.reportPendingDeletions({ pending: pending.deletes, limit, sample: this.store.pendingDeletions(20) });
       this.space.setMeta(deleteAlertKey, '1');
@@ -137,9 +170,9 @@ export class SyncEngine {
         });
       }
     }
-    const exported = await new Exporter(this.space, this.store, this.#cloud, { ...this.#exporterOptions, stampConsistencyGuid: this.#settings.stampConsistencyGuid ?? false }).drain();
-    this.space.setMeta(allowedDeletesKey, undefined);
-    if (this.space.getMeta(deleteAlertKey)) {
+    const exported = await new Exporter(this.space, this.store, this.#cloud, { ...this.#exporterOptions, stampConsistencyGuid: this.#settings.stampConsistencyGuid ?? false, holdDeletes: options.holdDeletes ?? false }).drain();
+    if (!options.holdDeletes) this.space.setMeta(allowedDeletesKey, undefined);
+    if (!options.holdDeletes && this.space.getMeta(deleteAlertKey)) {
       // the deletions went out (or the cause was fixed before they had to): the alert is over
       await this.#cloud.clearPendingDeletions();
       this.space.setMeta(deleteAlertKey, undefined);
@@ -331,3 +364,25 @@ export interface TakeoverPreview {
 }
 
 const order = (c: DryRunChange) => (c.action === 'create-or-update' ? phases.objects : c.action === 'members' ? phases.members : phases.deletes);
+
+/** One summary for the rounds of an overlapped cycle: counts add up, the last round says what is pending. */
+function mergeSummaries(rounds: SyncSummary[], durationMs: number): SyncSummary {
+  const last = rounds.at(-1)!;
+  const sum = <T extends object>(pick: (s: SyncSummary) => T | null | undefined): T | null => {
+    const parts = rounds.map(pick).filter((x): x is T => !!x);
+    if (!parts.length) return null;
+    const out = { ...parts[0]! } as Record<string, unknown>;
+    for (const p of parts.slice(1)) for (const [k, v] of Object.entries(p)) if (typeof v === 'number' && typeof out[k] === 'number') out[k] = (out[k] as number) + v;
+    return out as T;
+  };
+  const plan = sum((s) => s.plan)!;
+  plan.from = rounds[0]!.plan.from;
+  plan.to = last.plan.to;
+  const stamped = rounds.reduce((n, s) => n + (s.stamped ?? 0), 0);
+  const confirmation = sum((s) => s.confirmation);
+  return {
+    plan, export: sum((s) => s.export), pending: last.pending, staging: last.staging, durationMs,
+    ...(rounds.some((s) => s.stamped !== undefined) ? { stamped } : {}),
+    ...(confirmation ? { confirmation } : {}),
+  };
+}

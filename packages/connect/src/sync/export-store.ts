@@ -60,8 +60,10 @@ export class ExportStore {
       remove: p('DELETE FROM exports WHERE guid = ?'),
       enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
       next: p('SELECT id, phase, guid, body FROM outbox ORDER BY phase, id LIMIT ?'),
+      nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE phase < ? ORDER BY phase, id LIMIT ?'),
       done: p('DELETE FROM outbox WHERE id = ?'),
       cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
+      isPlanned: p("SELECT 1 FROM outbox WHERE guid = ? AND kind = 'upsert' LIMIT 1"),
       queueStamp: p('INSERT OR IGNORE INTO stamp_queue (guid) VALUES (?)'),
       setVersion: p('INSERT INTO cloud_versions (guid, version) VALUES (?, ?) ON CONFLICT (guid) DO UPDATE SET version = excluded.version'),
       version: p('SELECT version FROM cloud_versions WHERE guid = ?'),
@@ -98,9 +100,9 @@ export class ExportStore {
     this.#s.enqueue!.run(phase, guid, body.kind, JSON.stringify(body));
   }
 
-  /** The next planned changes, in export order. */
-  next(limit: number): OutboxItem[] {
-    return (this.#s.next!.all(limit) as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
+  /** The next planned changes, in export order (without deletions when they are held back). */
+  next(limit: number, options: { holdDeletes?: boolean } = {}): OutboxItem[] {
+    return ((options.holdDeletes ? this.#s.nextWithoutDeletes!.all(phases.deletes, limit) : this.#s.next!.all(limit)) as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
   }
 
   done(id: number): void {
@@ -144,6 +146,11 @@ export class ExportStore {
 
   unqueueStamps(guids: string[]): void {
     for (const g of guids) this.#s.unqueueStamp!.run(g);
+  }
+
+  /** Is the object's creation or update planned and not yet exported? */
+  isPlanned(guid: string): boolean {
+    return this.#s.isPlanned!.get(guid) !== undefined;
   }
 
   /** An object planned for deletion is back in scope: the deletion no longer goes out. */

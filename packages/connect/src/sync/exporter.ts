@@ -55,6 +55,8 @@ export interface ExporterOptions {
   onBatch?: (summary: ExportSummary) => void;
   /** queue exported users without mS-DS-ConsistencyGuid for stamping */
   stampConsistencyGuid?: boolean;
+  /** leave planned deletions in the outbox (a round of an overlapped cycle: the delete threshold judges them all at the end) */
+  holdDeletes?: boolean;
 }
 
 interface Prepared {
@@ -84,7 +86,7 @@ export class Exporter {
       // the lease first, even with nothing to send: a cycle against a tenant that refuses synchronization says so
       await this.#ensureLease();
       for (;;) {
-        const items = this.#store.next(this.#batchOperations);
+        const items = this.#store.next(this.#batchOperations, { holdDeletes: this.#options.holdDeletes ?? false });
         if (!items.length) break;
         const prepared = this.#prepare(items);
         const sendable = prepared.filter((p): p is Prepared & { op: SyncOperation } => p.op !== null);

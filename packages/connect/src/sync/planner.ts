@@ -132,7 +132,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     // …and joins the groups the cloud already holds, by links imported before this plan (later links are
     // changes the member pass below reads; a group new in this plan, or later, brings its whole list)
     for (const { group, seq } of space.groupsOf(o.dn)) {
-      if (seq > from || newGroups.has(group) || !store.get(group)) continue;
+      // (a group planned earlier and not exported yet counts: its creation goes out before the member changes)
+      if (seq > from || newGroups.has(group) || (!store.get(group) && !store.isPlanned(group))) continue;
       const list = joins.get(group) ?? [];
       list.push(o.guid);
       joins.set(group, list);
