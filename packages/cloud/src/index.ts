@@ -10,4 +10,4 @@ export { createLogger, type Logger } from './logger.ts';
 export { spkiPin } from './tls/certificate.ts';
 export { createApiClient } from './tenants/api-clients.ts';
 export { issueOneTimePassword } from './tenants/one-time-password.ts';
-export { createRegistrationToken } from './agents/registration.ts';
+export { createRegistrationToken, removeAgent } from './agents/registration.ts';

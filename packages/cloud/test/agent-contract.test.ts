@@ -318,10 +318,16 @@ for (const kind of storeKinds) {
       await assert.rejects(withToken('not-a-token').openChannel({ onRequest: async () => null }, '0'), (err: CloudApiError) => err.status === 401);
     });
 
-    test('removing an agent revokes its credentials at once', async () => {
+    test('removing an agent revokes its credentials at once and ends the lease it holds', async () => {
       const doomed = await registerTestAgent(t, tenant, admin, 'old-host');
       const token = await doomed.accessToken();
+      await agent.acquireLease(60).then((l) => agent.releaseLease(l.epoch)).catch(() => undefined);
+      const held = await doomed.acquireLease(600);
       assert.equal((await t.call('DELETE', `/api/v1/agents/${doomed.credentials.agentId}`, { token: admin })).status, 204);
+      // another agent takes over at once, with a new epoch
+      const next = await agent.acquireLease(60);
+      assert.equal(next.holderAgentId, agent.credentials.agentId);
+      assert.ok(next.epoch > held.epoch);
       const res = await t.call('POST', '/agents/v1/heartbeat', { token, body: { version: '0.1.0', role: 'standby' } });
       assert.equal(res.status, 401);
       await assert.rejects(doomed.requestToken(), (err: CloudApiError) => err.code === 'invalid_client');

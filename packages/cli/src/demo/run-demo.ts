@@ -11,11 +11,12 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createApiClient, createLogger, createRegistrationToken, createTenant, issueOneTimePassword, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
+import { createApiClient, createLogger, createRegistrationToken, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
 import { paths } from '@skybridge/protocol';
 import { startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { smallSeed, type SmallDirectory } from '../../../../scripts/test-dc/seed.ts';
 import { writeAgentFiles } from '../../../../scripts/test-dc/agent-files.ts';
+import { loadCredentials } from '@skybridge/connect';
 import { ensureSambaPackages } from './samba-packages.ts';
 import { runAgentCommand, startAgentProcess } from './agent-process.ts';
 
@@ -103,8 +104,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     await step('Skybridge Connect: register the agent with a one-time token', async () => {
       const credentialsFile = join(agentDir, 'state', 'agent-credentials.json');
       if (existsSync(credentialsFile)) {
-        const saved = JSON.parse(readFileSync(credentialsFile, 'utf8')) as { tenantId?: string; cloudUrl?: string };
+        const saved = loadCredentials(credentialsFile);
         if (saved.tenantId === tenant.tenantId && saved.cloudUrl === running.url) return 'registered before';
+        // the cloud moved (another port): the old agent is removed, which also ends its lease, and a new one registers
+        if (saved.tenantId === tenant.tenantId) await removeAgent(store, tenant.tenantId, { id: saved.agentId, clientId: saved.clientId });
       }
       const { registrationToken } = await createRegistrationToken(store, tenant.tenantId, 'skybridge demo');
       return runAgentCommand(['register', '--config', files.configPath, '--token', registrationToken]);

@@ -76,3 +76,17 @@ export async function registerAgent(
     cloudCertificatePin: cloud.certificatePin,
   };
 }
+
+/**
+ * Removes an agent: its credentials stop working at once, and a lease it
+ * holds ends with a new epoch (so another agent can take over now, and
+ * nothing the removed one still sends is accepted).
+ */
+export async function removeAgent(store: Store, tenantId: string, agent: { id: string; clientId: string }): Promise<void> {
+  await store.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+    await tx.query(`DELETE FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'client' AND principal_id = $2`, [tenantId, agent.clientId]);
+    await tx.query('DELETE FROM oidc_clients WHERE tenant_id = $1 AND client_id = $2', [tenantId, agent.clientId]);
+    await tx.query('UPDATE sync_leases SET expires_at = now(), epoch = epoch + 1 WHERE tenant_id = $1 AND holder_agent_id = $2 AND expires_at > now()', [tenantId, agent.id]);
+  });
+}

@@ -2,7 +2,7 @@ import { heartbeatRequest, heartbeatResponse, registerRequest, type Role } from 
 import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
 import { notFound } from '../http/problem.ts';
 import { isUuid } from '../directory/objects.ts';
-import { createRegistrationToken, registerAgent } from '../agents/registration.ts';
+import { createRegistrationToken, registerAgent, removeAgent } from '../agents/registration.ts';
 import type { Queryable } from '../store/store.ts';
 
 /** Who manages agents: the roles that own hybrid identity. */
@@ -54,13 +54,10 @@ export const agentRoutes: RouteDef[] = [
     },
   }),
   tenantRoute({
-    method: 'DELETE', path: '/api/v1/agents/:id', roles: agentAdmins, summary: 'Removes an agent: its credentials stop working at once.',
+    method: 'DELETE', path: '/api/v1/agents/:id', roles: agentAdmins, summary: 'Removes an agent: its credentials stop working at once, and a sync lease it holds ends.',
     handler: async (ctx) => {
       const row = await findAgent(ctx.cloud.store, ctx.principal.tenantId, ctx.params.id!);
-      await ctx.cloud.store.transaction(async (tx) => {
-        await tx.query(`DELETE FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'client' AND principal_id = $2`, [ctx.principal.tenantId, row.client_id]);
-        await tx.query('DELETE FROM oidc_clients WHERE tenant_id = $1 AND client_id = $2', [ctx.principal.tenantId, row.client_id]);
-      });
+      await removeAgent(ctx.cloud.store, ctx.principal.tenantId, { id: row.id, clientId: row.client_id });
       ctx.cloud.channels.disconnect(row.id);
       return noContent();
     },
