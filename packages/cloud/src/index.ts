@@ -8,6 +8,6 @@ export { routes } from './routes/index.ts';
 export type { RouteDef } from './http/route.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { spkiPin } from './tls/certificate.ts';
-export { createApiClient } from './tenants/api-clients.ts';
+export { createApiClient, deleteClient } from './tenants/api-clients.ts';
 export { issueOneTimePassword } from './tenants/one-time-password.ts';
 export { createRegistrationToken, removeAgent } from './agents/registration.ts';

@@ -6,13 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { startTestCloud, type TestCloud } from '../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../cloud/test/helpers/cli.ts';
 import { agentConfig, smallDc, type AgentFiles, type TestDc } from './helpers/ad.ts';
-import { registeredAgent } from './helpers/sync.ts';
+import { editAgentConfig, registeredAgent } from './helpers/sync.ts';
 
 describe('skybridge connect doctor', () => {
   let dc: TestDc;
@@ -38,11 +36,7 @@ describe('skybridge connect doctor', () => {
     const out = JSON.parse(res.stdout) as { checks: { name: string; status: string; detail: string; fix?: string }[]; failed: number };
     return { code: res.code, failed: out.failed, check: (name: string) => out.checks.find((c) => c.name === name)! };
   };
-  const edit = (files: AgentFiles, change: (c: Record<string, any>) => void) => {
-    const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
-    change(c);
-    writeFileSync(files.configPath, stringify(c));
-  };
+  const edit = (files: AgentFiles, change: (c: Record<string, any>) => void) => editAgentConfig(files.configPath, change);
 
   test('a registered agent with the connector account passes every check', async () => {
     const files = await registeredAgent(dc, t, token);

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createApiClient, createLogger, createRegistrationToken, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
+import { createApiClient, createLogger, deleteClient, createRegistrationToken, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
 import { paths } from '@skybridge/protocol';
 import { startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { smallSeed, type SmallDirectory } from '../../../../scripts/test-dc/seed.ts';
@@ -167,10 +167,7 @@ async function ensureTenant(store: Store, dir: string, name: string, url: string
     const initialDomain = rows[0].initial_domain;
     const adminUpn = `admin@${initialDomain}`;
     const oneTimePassword = await issueOneTimePassword(store, state.tenantId, adminUpn);
-    if (state.apiClientId) {
-      await store.query(`DELETE FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'client' AND principal_id = $2`, [state.tenantId, state.apiClientId]);
-      await store.query('DELETE FROM oidc_clients WHERE tenant_id = $1 AND client_id = $2', [state.tenantId, state.apiClientId]);
-    }
+    if (state.apiClientId) await store.transaction((tx) => deleteClient(tx, state.tenantId, state.apiClientId!));
     const apiClient = await createApiClient(store, state.tenantId, 'Demo API client', ['GlobalAdministrator']);
     writeState(statePath, { ...state, apiClientId: apiClient.clientId });
     const issuer = `${base}${paths.issuer(state.tenantId)}`;

@@ -4,6 +4,7 @@ import type { RegisterRequest, RegisterResponse } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { hashSecret, randomSecret } from '../auth/secrets.ts';
 import { SkybridgeError } from '../http/problem.ts';
+import { deleteClient } from '../tenants/api-clients.ts';
 
 /** How long a registration token stays usable. */
 export const registrationTokenTtlSeconds = 3600;
@@ -85,8 +86,7 @@ export async function registerAgent(
 export async function removeAgent(store: Store, tenantId: string, agent: { id: string; clientId: string }): Promise<void> {
   await store.transaction(async (tx) => {
     await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
-    await tx.query(`DELETE FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'client' AND principal_id = $2`, [tenantId, agent.clientId]);
-    await tx.query('DELETE FROM oidc_clients WHERE tenant_id = $1 AND client_id = $2', [tenantId, agent.clientId]);
+    await deleteClient(tx, tenantId, agent.clientId);
     await tx.query('UPDATE sync_leases SET expires_at = now(), epoch = epoch + 1 WHERE tenant_id = $1 AND holder_agent_id = $2 AND expires_at > now()', [tenantId, agent.id]);
   });
 }

@@ -24,3 +24,9 @@ export async function insertApiClient(tx: Queryable, tenantId: string, displayNa
   }
   return { clientId, clientSecret };
 }
+
+/** Deletes an OAuth client of a tenant (an API client or an agent's) with its roles: its credentials stop working at once. */
+export async function deleteClient(tx: Queryable, tenantId: string, clientId: string): Promise<void> {
+  await tx.query(`DELETE FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'client' AND principal_id = $2`, [tenantId, clientId]);
+  await tx.query('DELETE FROM oidc_clients WHERE tenant_id = $1 AND client_id = $2', [tenantId, clientId]);
+}

@@ -21,6 +21,9 @@ export interface StampResult {
   skipped: number;
 }
 
+/** The grant stamping needs (the stamper and the doctor say the same). */
+export const stampRightFix = 'grant the connector account "Write mS-DS-ConsistencyGuid" on descendant user objects (dsacls "<domain DN>" /I:S /G "<account>:WP;mS-DS-ConsistencyGuid;user"), or set sync.stampConsistencyGuid to false';
+
 /** mS-DS-ConsistencyGuid's schemaIDGUID, for the permission entry an administrator grants. */
 export const consistencyGuidAttributeId = '23773dc2-b63a-11d2-90e1-00c04fd91ab1';
 
@@ -41,7 +44,7 @@ export async function stampConsistencyGuids(config: ActiveDirectoryConfig, passw
         if (err instanceof InsufficientAccessError) {
           throw new ConnectError('ad_missing_rights', `${config.bindAs} may not write mS-DS-ConsistencyGuid (first refused: ${item.dn})`, {
             subject: 'sync.stampConsistencyGuid',
-            fix: `grant the connector account "Write mS-DS-ConsistencyGuid" on descendant user objects (dsacls "<domain DN>" /I:S /G "<account>:WP;mS-DS-ConsistencyGuid;user"), or set sync.stampConsistencyGuid to false`,
+            fix: stampRightFix,
             cause: err,
           });
         }

@@ -82,6 +82,9 @@ const metaKeys = {
 export const dirsyncFlags = (config: ActiveDirectoryConfig) =>
   DirSyncFlags.incrementalValues | DirSyncFlags.ancestorsFirstOrder | (config.dirsyncObjectSecurity ? DirSyncFlags.objectSecurity : 0);
 
+/** What to do when DirSync is refused for lack of "Replicating Directory Changes" (the importer and the doctor say the same). */
+export const dirsyncRightFix = 'grant the connector account "Replicating Directory Changes" on the domain root (skybridge connect prepare-ad, or dsacls "<domain DN>" /G "<account>:CA;Replicating Directory Changes"), set activeDirectory.dirsyncObjectSecurity: true, or set changeTracking: usn';
+
 /** A filter no object matches: a DirSync search with it returns no entries, only the current cookie. */
 export const matchNothing = '(objectGUID=\\00)';
 
@@ -251,7 +254,7 @@ export class AdImporter {
           if (err instanceof ConnectError && err.code === 'ad_missing_rights') {
             throw new ConnectError('ad_missing_rights', `DirSync on ${conn.rootDse.defaultNamingContext} was refused: the connector account lacks "Replicating Directory Changes"`, {
               subject: 'activeDirectory.changeTracking', cause: err,
-              fix: 'grant the connector account "Replicating Directory Changes" on the domain root (skybridge connect prepare-ad), set dirsyncObjectSecurity: true, or set changeTracking: usn',
+              fix: dirsyncRightFix,
             });
           }
           throw err;

@@ -9,7 +9,8 @@ import { paths } from '@skybridge/protocol';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { AdConnection } from '../ad/connection.ts';
 import { DirSyncControl } from '../ad/controls/dirsync-control.ts';
-import { dirsyncFlags, matchNothing } from '../ad/importer.ts';
+import { dirsyncFlags, dirsyncRightFix, matchNothing } from '../ad/importer.ts';
+import { stampRightFix } from '../ad/consistency-guid.ts';
 import { httpExchange } from '../cloud/http.ts';
 import { loadCredentials } from '../cloud/credentials-file.ts';
 import { CloudClient } from '../cloud/cloud-client.ts';
@@ -105,7 +106,7 @@ async function dirsyncRight(conn: AdConnection, loaded: LoadedConfig): Promise<C
     return { name: 'connector account rights', status: 'pass', detail: `DirSync allowed${ad.dirsyncObjectSecurity ? ' (object-security mode)' : ' ("Replicating Directory Changes")'}` };
   } catch (err) {
     if (!(err instanceof ConnectError) || (err.code !== 'ad_missing_rights' && err.code !== 'ad_protocol_error')) throw err;
-    const fix = 'grant the connector account "Replicating Directory Changes" on the domain root (dsacls "<domain DN>" /G "<account>:CA;Replicating Directory Changes"), set activeDirectory.dirsyncObjectSecurity: true, or set changeTracking: usn';
+    const fix = dirsyncRightFix;
     return ad.changeTracking === 'dirsync'
       ? { name: 'connector account rights', status: 'fail', detail: `DirSync refused on ${conn.rootDse.defaultNamingContext}: no "Replicating Directory Changes"`, fix }
       : { name: 'connector account rights', status: 'warn', detail: 'DirSync refused: the agent falls back to uSNChanged polling (slower deltas, deletions found by full imports only)', fix };
@@ -121,5 +122,5 @@ async function stampRight(conn: AdConnection, loaded: LoadedConfig): Promise<Che
   const allowed = user.attributes.get('allowedattributeseffective')?.values.map((v) => v.toString('utf8').toLowerCase()) ?? [];
   return allowed.includes('ms-ds-consistencyguid')
     ? { name: 'stamping right', status: 'pass', detail: `may write mS-DS-ConsistencyGuid (checked on ${user.dn})` }
-    : { name: 'stamping right', status: 'fail', detail: `may not write mS-DS-ConsistencyGuid (checked on ${user.dn})`, fix: 'grant "Write mS-DS-ConsistencyGuid" on descendant user objects (dsacls "<domain DN>" /I:S /G "<account>:WP;mS-DS-ConsistencyGuid;user"), or set sync.stampConsistencyGuid to false' };
+    : { name: 'stamping right', status: 'fail', detail: `may not write mS-DS-ConsistencyGuid (checked on ${user.dn})`, fix: stampRightFix };
 }

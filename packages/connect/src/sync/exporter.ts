@@ -138,11 +138,11 @@ export class Exporter {
 
   #apply(p: Prepared & { op: SyncOperation | null }, result: SyncObjectResult, summary: ExportSummary): void {
     const b = p.item.body;
+    const dnOf = () => this.#space.get(p.item.guid)?.dn ?? ('dn' in b ? b.dn : p.item.guid);
     if (result.status === 'error') {
       summary.errors += 1;
       const e = result.error!;
-      const o = this.#space.get(p.item.guid);
-      this.#store.setError({ guid: p.item.guid, dn: o?.dn ?? ('dn' in b ? b.dn : p.item.guid), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
+      this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       return;
     }
     if (b.kind === 'members') {
@@ -153,9 +153,8 @@ export class Exporter {
     }
     if (result.quarantined?.length && b.kind !== 'delete') {
       // synced, with values another object holds held back: reported, and sent again every cycle until the cloud gives them back
-      const o = this.#space.get(p.item.guid);
       const q = result.quarantined;
-      this.#store.setError({ guid: p.item.guid, dn: o?.dn ?? ('dn' in b ? b.dn : p.item.guid), category: 'duplicate_attribute', code: 'attribute_quarantined', message: describeQuarantined(q), attribute: q[0]!.attribute });
+      this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: 'duplicate_attribute', code: 'attribute_quarantined', message: describeQuarantined(q), attribute: q[0]!.attribute });
       summary.quarantined += 1;
     } else this.#store.clearError(p.item.guid);
     if (b.kind === 'delete') {

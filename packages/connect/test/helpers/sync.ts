@@ -1,6 +1,9 @@
 /** An agent configured for a test DC and a test cloud, registered with the CLI as an administrator would. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import type { Client } from 'ldapts';
+import { adminClient } from '../../../../scripts/test-dc/seed.ts';
 import { randomUUID } from 'node:crypto';
 import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
@@ -16,4 +19,41 @@ export async function registeredAgent(dc: TestDc, t: TestCloud, adminToken: stri
   assert.equal(registered.code, 0, registered.stderr);
   assert.match(registered.stdout, /Registered as agent/);
   return { ...files, agentId: /agent (\S+)/.exec(registered.stdout)![1]! };
+}
+
+/** `skybridge connect sync --json` with this config; `json` is the parsed summary when it succeeded. */
+export async function syncCli(configPath: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string; json: any }> {
+  const res = await runCli(['connect', 'sync', '--config', configPath, '--json', ...args]);
+  return { ...res, json: res.code === 0 ? JSON.parse(res.stdout) : null };
+}
+
+/** Changes the agent's configuration file in place. */
+export function editAgentConfig(configPath: string, change: (config: Record<string, any>) => void): void {
+  const config = parse(readFileSync(configPath, 'utf8')) as Record<string, any>;
+  change(config);
+  writeFileSync(configPath, stringify(config));
+}
+
+/** Runs `fn` on an LDAPS session of the DC's administrator, as an administrator changes AD. */
+export async function asDomainAdmin(dc: TestDc, fn: (client: Client) => Promise<unknown>): Promise<void> {
+  const client = await adminClient(dc);
+  try {
+    await fn(client);
+  } finally {
+    await client.unbind();
+  }
+}
+
+/** Binary attributes of one AD object (objectGUID, mS-DS-ConsistencyGuid…) in base64, read as the administrator; undefined when not set. */
+export async function adBinaryValues(dc: TestDc, dn: string, attributes: string[]): Promise<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = {};
+  await asDomainAdmin(dc, async (client) => {
+    const { searchEntries } = await client.search(dn, { scope: 'base', attributes, explicitBufferAttributes: attributes });
+    const e = searchEntries[0]!;
+    for (const a of attributes) {
+      const v = e[a];
+      out[a] = v === undefined || (Array.isArray(v) && !v.length) ? undefined : Buffer.from(v as Buffer).toString('base64');
+    }
+  });
+  return out;
 }

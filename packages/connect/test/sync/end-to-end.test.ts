@@ -7,18 +7,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { stringify, parse } from 'yaml';
-import { Change, Attribute } from 'ldapts';
+import { readFileSync, statSync } from 'node:fs';
+import { Change, Attribute, type Client } from 'ldapts';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { spawn } from 'node:child_process';
 import { cliMain, runCli } from '../../../cloud/test/helpers/cli.ts';
-import { adminClient, userEntry } from '../../../../scripts/test-dc/seed.ts';
+import { userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { guidToBytes, guidToString } from '../../src/ad/guid.ts';
 import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { registeredAgent } from '../helpers/sync.ts';
+import { adBinaryValues, asDomainAdmin, editAgentConfig, registeredAgent, syncCli } from '../helpers/sync.ts';
 
 const skybridgeUser = 'urn:skybridge:params:scim:schemas:extension:2.0:User';
 
@@ -41,32 +40,10 @@ for (const kind of storeKinds) {
       return res.body.Resources[0] as Record<string, any> | undefined;
     };
     const groupByName = async (name: string) => (await scim(`/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}&membersCount=10000`)).body.Resources[0] as Record<string, any> | undefined;
-    const sync = async (...args: string[]) => {
-      const res = await runCli(['connect', 'sync', '--config', files.configPath, '--json', ...args]);
-      return { ...res, json: res.code === 0 ? JSON.parse(res.stdout) : null };
-    };
-    const setConfig = (change: (c: Record<string, any>) => void) => {
-      const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
-      change(c);
-      writeFileSync(files.configPath, stringify(c));
-    };
-    const objectGuidOf = async (dn: string) => {
-      const client = await adminClient(dc);
-      try {
-        const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['objectGUID'], explicitBufferAttributes: ['objectGUID'] });
-        return Buffer.from(searchEntries[0]!.objectGUID as Buffer).toString('base64');
-      } finally {
-        await client.unbind();
-      }
-    };
-    const ldap = async (fn: (client: Awaited<ReturnType<typeof adminClient>>) => Promise<void>) => {
-      const client = await adminClient(dc);
-      try {
-        await fn(client);
-      } finally {
-        await client.unbind();
-      }
-    };
+    const sync = (...args: string[]) => syncCli(files.configPath, ...args);
+    const setConfig = (change: (c: Record<string, any>) => void) => editAgentConfig(files.configPath, change);
+    const objectGuidOf = async (dn: string) => (await adBinaryValues(dc, dn, ['objectGUID'])).objectGUID!;
+    const ldap = (fn: (client: Client) => Promise<unknown>) => asDomainAdmin(dc, fn);
 
     before(async () => {
       ({ dc, seed } = await smallDc());
@@ -203,14 +180,11 @@ for (const kind of storeKinds) {
       assert.deepEqual(await alerts(), []);
 
       // 3. the cause is fixed instead: the objects come back in scope, nothing is deleted, the alert goes
-      const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
-      c.activeDirectory.excludedContainers = [seed.ous.engineering];
-      writeFileSync(files.configPath, stringify(c));
+      setConfig((c) => { c.activeDirectory.excludedContainers = [seed.ous.engineering]; });
       const tripped = await sync();
       assert.equal(tripped.code, 1, 'excluding an OU by mistake trips the threshold');
       assert.equal((await alerts()).length, 1);
-      delete c.activeDirectory.excludedContainers;
-      writeFileSync(files.configPath, stringify(c));
+      setConfig((c) => { delete c.activeDirectory.excludedContainers; });
       const fixed = await sync();
       assert.equal(fixed.code, 0, fixed.stderr);
       assert.equal(fixed.json.sync.export.deleted, 0, 'no deletion went out');

@@ -6,16 +6,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
-import { Attribute, Change } from 'ldapts';
+import { Attribute, Change, type Client } from 'ldapts';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
-import { adminClient, userEntry } from '../../../../scripts/test-dc/seed.ts';
+import { userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { registeredAgent } from '../helpers/sync.ts';
+import { asDomainAdmin, editAgentConfig, registeredAgent, syncCli } from '../helpers/sync.ts';
 
 const skybridgeUser = 'urn:skybridge:params:scim:schemas:extension:2.0:User';
 
@@ -36,24 +34,12 @@ for (const kind of storeKinds) {
     const userByDn = async (dn: string) => (await scim(`/Users?filter=${encodeURIComponent(`${skybridgeUser}:onPremisesDistinguishedName eq "${dn.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)}`)).Resources[0] as Record<string, any> | undefined;
     const syncedUsers = async () => (await scim(`/Users?filter=${encodeURIComponent(`${skybridgeUser}:onPremisesSyncEnabled eq true`)}&count=0`)).totalResults as number;
     const sync = async (...args: string[]) => {
-      const res = await runCli(['connect', 'sync', '--config', files.configPath, '--json', ...args]);
+      const res = await syncCli(files.configPath, ...args);
       assert.equal(res.code, 0, res.stderr);
-      return JSON.parse(res.stdout);
+      return res.json;
     };
-    const setSync = (change: (s: Record<string, any>) => void) => {
-      const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
-      c.sync ??= {};
-      change(c.sync);
-      writeFileSync(files.configPath, stringify(c));
-    };
-    const ldap = async (fn: (client: Awaited<ReturnType<typeof adminClient>>) => Promise<void>) => {
-      const client = await adminClient(dc);
-      try {
-        await fn(client);
-      } finally {
-        await client.unbind();
-      }
-    };
+    const setSync = (change: (s: Record<string, any>) => void) => editAgentConfig(files.configPath, (c) => change((c.sync ??= {})));
+    const ldap = (fn: (client: Client) => Promise<unknown>) => asDomainAdmin(dc, fn);
     const salesUsers = () => seed.users.filter((u) => u.userPrincipalName && u.dn.endsWith(seed.ous.sales));
 
     before(async () => {

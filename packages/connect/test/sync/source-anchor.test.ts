@@ -5,17 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parse, stringify } from 'yaml';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
-import { runCli } from '../../../cloud/test/helpers/cli.ts';
-import { adminClient } from '../../../../scripts/test-dc/seed.ts';
 import { grantOnRunningDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { consistencyGuidAttributeId } from '../../src/ad/consistency-guid.ts';
 import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { registeredAgent } from '../helpers/sync.ts';
+import { adBinaryValues, editAgentConfig, registeredAgent, syncCli } from '../helpers/sync.ts';
 
 for (const kind of storeKinds) {
   describe(`source anchor: objectGUID to mS-DS-ConsistencyGuid with stamping (${kind})`, () => {
@@ -26,10 +22,7 @@ for (const kind of storeKinds) {
     let token: string;
     let files: AgentFiles;
 
-    const sync = async () => {
-      const res = await runCli(['connect', 'sync', '--config', files.configPath, '--json']);
-      return { ...res, json: res.code === 0 ? JSON.parse(res.stdout) : null };
-    };
+    const sync = () => syncCli(files.configPath);
     /** immutable id of every synced user, by UPN */
     const cloudAnchors = async () => {
       const { rows } = await t.cloud.context.store.query<{ upn: string; immutable_id: string }>(
@@ -37,15 +30,8 @@ for (const kind of storeKinds) {
       return new Map(rows.map((r) => [r.upn, r.immutable_id]));
     };
     const adValues = async (dn: string) => {
-      const client = await adminClient(dc);
-      try {
-        const { searchEntries } = await client.search(dn, { scope: 'base', attributes: ['objectGUID', 'mS-DS-ConsistencyGuid'], explicitBufferAttributes: ['objectGUID', 'mS-DS-ConsistencyGuid'] });
-        const e = searchEntries[0]!;
-        const b64 = (v: unknown) => (v === undefined || (Array.isArray(v) && !v.length) ? undefined : Buffer.from(v as Buffer).toString('base64'));
-        return { objectGUID: b64(e.objectGUID), consistencyGuid: b64(e['mS-DS-ConsistencyGuid']) };
-      } finally {
-        await client.unbind();
-      }
+      const v = await adBinaryValues(dc, dn, ['objectGUID', 'mS-DS-ConsistencyGuid']);
+      return { objectGUID: v.objectGUID, consistencyGuid: v['mS-DS-ConsistencyGuid'] };
     };
 
     before(async () => {
@@ -69,9 +55,7 @@ for (const kind of storeKinds) {
       const sample = seed.users.find((u) => u.userPrincipalName && u.dn.endsWith(seed.ous.sales))!;
       assert.equal((await adValues(sample.dn)).consistencyGuid, undefined);
 
-      const c = parse(readFileSync(files.configPath, 'utf8')) as Record<string, any>;
-      c.sync = { sourceAnchor: 'mS-DS-ConsistencyGuid', stampConsistencyGuid: true };
-      writeFileSync(files.configPath, stringify(c));
+      editAgentConfig(files.configPath, (c) => { c.sync = { sourceAnchor: 'mS-DS-ConsistencyGuid', stampConsistencyGuid: true }; });
       const refused = await sync();
       assert.equal(refused.code, 3, refused.stderr);
       assert.match(refused.stderr, /may not write mS-DS-ConsistencyGuid/);
