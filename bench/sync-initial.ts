@@ -42,6 +42,7 @@ for (const size of sizes) {
   const t = await startTestCloud(store);
   try {
     const tenant = await t.createTenant('bench');
+    await t.addVerifiedDomain(tenant.tenantId, dc.dnsDomain);
     const token = await t.token(tenant);
     const caFile = join(dc.dir, 'cloud-ca.pem');
     writeFileSync(caFile, t.trust.ca!);

@@ -23,6 +23,13 @@ export interface CloudContext {
     quotas: Quotas;
     /** Largest JSON request body, in bytes. */
     bodyLimit: number;
+    /**
+     * The deployment's own DNS zone (--service-domain): the targets of the
+     * service records (MX, autodiscover, SPF include…) every customer domain points at.
+     */
+    serviceDomain: string;
+    /** DNS servers (ip or ip:port) for domain verification and record checks; empty: the system's resolvers. */
+    dnsServers: readonly string[];
     /** Pin of the TLS certificate the cloud serves, returned to registering agents. */
     certificatePin: string | null;
   };

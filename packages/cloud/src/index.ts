@@ -11,3 +11,5 @@ export { spkiPin } from './tls/certificate.ts';
 export { createApiClient, deleteClient } from './tenants/api-clients.ts';
 export { issueOneTimePassword } from './tenants/one-time-password.ts';
 export { createRegistrationToken, removeAgent } from './agents/registration.ts';
+export { addOperatorVerifiedDomain } from './domains/domains.ts';
+export { operatorActor, auditActions, type Actor } from './audit/audit-log.ts';

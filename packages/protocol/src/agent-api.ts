@@ -102,8 +102,10 @@ export const syncObjectResult = z.strictObject({
     attribute: z.enum(['userPrincipalName', 'proxyAddresses']),
     value: z.string(),
     placeholder: z.string().optional(),
-    /** the cloud object id of the holder */
-    heldBy: z.string(),
+    /** collision: another object holds the value; unverified_domain: the UPN's domain is not a verified domain of the tenant */
+    reason: z.enum(['collision', 'unverified_domain']).optional(),
+    /** the cloud object id of the holder (collisions) */
+    heldBy: z.string().optional(),
   })).optional(),
   error: z
     .strictObject({
@@ -118,11 +120,29 @@ export type SyncObjectResult = z.infer<typeof syncObjectResult>;
 
 /** One sentence for an object's quarantined values: the cloud's sync error list and the agent's status both show it. */
 export function describeQuarantined(held: NonNullable<SyncObjectResult['quarantined']>): string {
-  return `${held.map((h) => h.attribute === 'userPrincipalName'
-    ? `userPrincipalName ${h.value} is already used by the cloud object ${h.heldBy}: the object synced as ${h.placeholder} meanwhile`
-    : `proxy address ${h.value} is already used by the cloud object ${h.heldBy}: the object synced without it meanwhile`).join('; ')
-  }. The value comes back by itself once the other object gives it up; or give one of them another value on-premises.`;
+  return held.map((h) => {
+    if (h.reason === 'unverified_domain') {
+      const domain = h.value.slice(h.value.lastIndexOf('@') + 1);
+      return `userPrincipalName ${h.value} is on ${domain}, which is not a verified domain of the tenant: the user synced as ${h.placeholder} meanwhile, and gets ${h.value} back as soon as ${domain} is verified (admin center: Domains)`;
+    }
+    return `${h.attribute === 'userPrincipalName'
+      ? `userPrincipalName ${h.value} is already used by the cloud object ${h.heldBy}: the object synced as ${h.placeholder} meanwhile`
+      : `proxy address ${h.value} is already used by the cloud object ${h.heldBy}: the object synced without it meanwhile`}. The value comes back by itself once the other object gives it up; or give one of them another value on-premises`;
+  }).join('; ') + '.';
 }
+
+/** The sync error an object with quarantined values is listed under (it synced; an administrator should still look). */
+export function quarantineError(held: NonNullable<SyncObjectResult['quarantined']>): NonNullable<SyncObjectResult['error']> {
+  const waitsForDomain = held.some((h) => h.reason === 'unverified_domain');
+  return {
+    category: waitsForDomain ? 'other' : 'duplicate_attribute',
+    code: waitsForDomain ? 'upn_domain_unverified' : 'attribute_quarantined',
+    attribute: waitsForDomain ? 'userPrincipalName' : held[0]!.attribute,
+    message: describeQuarantined(held),
+  };
+}
+/** The codes of quarantineError: such an entry goes once the values are given back. */
+export const quarantineErrorCodes = ['attribute_quarantined', 'upn_domain_unverified'] as const;
 
 export const syncBatchResponse = z.strictObject({
   batchId: z.string(),

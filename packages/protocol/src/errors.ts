@@ -27,6 +27,14 @@ export const errorCodes = {
   lease_held: 409,
   lease_required: 409,
   directory_sync_disabled: 409,
+  // tenant administration
+  domain_not_verified: 409,
+  domain_taken: 409,
+  domain_in_use: 409,
+  dns_lookup_failed: 502,
+  usage_location_required: 409,
+  no_seats: 409,
+  last_global_administrator: 409,
   // limits
   quota_exceeded: 422,
   rate_limited: 429,

@@ -1,5 +1,6 @@
 export * from './paths.ts';
 export * from './roles.ts';
+export * from './licences.ts';
 export * from './errors.ts';
 export * from './quotas.ts';
 export * from './directory.ts';

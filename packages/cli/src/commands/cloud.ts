@@ -28,7 +28,9 @@ export function cloudCommand(): Command {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--http', 'serve plain HTTP (only on a loopback address)')
     .option('--public-url <url>', 'external base URL, when it differs from https://HOST:PORT')
-    .action(async (opts: { port?: number; host: string; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; http?: boolean; publicUrl?: string }) => {
+    .option('--service-domain <zone>', 'the deployment\'s DNS zone that customer domains\' MX, CNAME and SPF records point at (default: the public URL\'s host)')
+    .option('--dns-server <ip[:port]>', 'DNS server for domain verification and record checks (repeat for several; default: the system\'s resolvers)', (v: string, all: string[] = []) => [...all, v])
+    .action(async (opts: { port?: number; host: string; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; http?: boolean; publicUrl?: string; serviceDomain?: string; dnsServer?: string[] }) => {
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('give both --tls-cert and --tls-key, or neither (a self-signed certificate is then kept in the data dir)');
       if (opts.http && opts.tlsCert) throw new Error('--http and --tls-cert exclude each other');
       const running = await startCloud({
@@ -38,6 +40,8 @@ export function cloudCommand(): Command {
         databaseUrl: opts.databaseUrl,
         tls: opts.http ? 'none' : opts.tlsCert ? { certPath: opts.tlsCert, keyPath: opts.tlsKey! } : 'self-signed',
         publicUrl: opts.publicUrl,
+        ...(opts.serviceDomain ? { serviceDomain: opts.serviceDomain } : {}),
+        ...(opts.dnsServer ? { dnsServers: opts.dnsServer } : {}),
       });
       const lines = [
         `Skybridge Cloud is running at ${running.url}`,

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createApiClient, createLogger, deleteClient, createRegistrationToken, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
+import { addOperatorVerifiedDomain, createApiClient, createLogger, deleteClient, createRegistrationToken, operatorActor, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
 import { paths } from '@skybridge/protocol';
 import { startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { smallSeed, type SmallDirectory } from '../../../../scripts/test-dc/seed.ts';
@@ -98,6 +98,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const store = running.context.store;
     const tenant = await step(`tenant ${options.tenantName}: first Global Administrator and an API client`, () => ensureTenant(store, dir, options.tenantName, running.url));
 
+    // the test domain is not in public DNS: the demo's operator vouches for it, so synced users keep their own UPNs
+    const adDomain = dc!.dnsDomain;
+    await step(`domain ${adDomain}: verified for the tenant by the operator`, async () => {
+      await addOperatorVerifiedDomain(store, tenant.tenantId, adDomain);
+      return 'verified';
+    });
     const agentDir = join(dir, 'agent');
     const caFile = running.tls!.certPath;
     const files = writeAgentFiles(dc, {}, { dir: agentDir, topLevel: { cloud: { url: running.url, caFile } } });
@@ -107,9 +113,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         const saved = loadCredentials(credentialsFile);
         if (saved.tenantId === tenant.tenantId && saved.cloudUrl === running.url) return 'registered before';
         // the cloud moved (another port): the old agent is removed, which also ends its lease, and a new one registers
-        if (saved.tenantId === tenant.tenantId) await removeAgent(store, tenant.tenantId, { id: saved.agentId, clientId: saved.clientId });
+        if (saved.tenantId === tenant.tenantId) await removeAgent(store, tenant.tenantId, { id: saved.agentId, clientId: saved.clientId }, operatorActor);
       }
-      const { registrationToken } = await createRegistrationToken(store, tenant.tenantId, 'skybridge demo');
+      const { registrationToken } = await createRegistrationToken(store, tenant.tenantId, operatorActor);
       return runAgentCommand(['register', '--config', files.configPath, '--token', registrationToken]);
     });
     const firstSync = await step('first full sync: Active Directory → cloud', async () => {

@@ -1,3 +1,4 @@
+import { recordAudit, type Actor } from '../audit/audit-log.ts';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { RegisterRequest, RegisterResponse } from '@skybridge/protocol';
@@ -9,14 +10,19 @@ import { deleteClient } from '../tenants/api-clients.ts';
 /** How long a registration token stays usable. */
 export const registrationTokenTtlSeconds = 3600;
 
-export async function createRegistrationToken(store: Store, tenantId: string, createdBy: string): Promise<{ registrationToken: string; expiresAt: string }> {
+export async function createRegistrationToken(store: Store, tenantId: string, actor: Actor): Promise<{ registrationToken: string; expiresAt: string }> {
   const token = randomSecret('sbr_');
-  const { rows } = await store.query<{ expires_at: Date | string }>(
-    `INSERT INTO registration_tokens (token_hash, tenant_id, created_by, expires_at)
-     VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at`,
-    [hashSecret(token), tenantId, createdBy, registrationTokenTtlSeconds],
-  );
-  return { registrationToken: token, expiresAt: new Date(rows[0]!.expires_at).toISOString() };
+  return store.transaction(async (tx) => {
+    const { rows } = await tx.query<{ expires_at: Date | string }>(
+      `INSERT INTO registration_tokens (token_hash, tenant_id, created_by, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4)) RETURNING expires_at`,
+      [hashSecret(token), tenantId, `${actor.type}:${actor.id}`, registrationTokenTtlSeconds],
+    );
+    const expiresAt = new Date(rows[0]!.expires_at).toISOString();
+    // the token itself is never recorded: only that one was made, and until when it works
+    await recordAudit(tx, tenantId, actor, { action: 'agent.registrationToken.create', target: { type: 'registrationToken' }, after: { expiresAt } });
+    return { registrationToken: token, expiresAt };
+  });
 }
 
 /**
@@ -83,9 +89,10 @@ export async function registerAgent(
  * holds ends with a new epoch (so another agent can take over now, and
  * nothing the removed one still sends is accepted).
  */
-export async function removeAgent(store: Store, tenantId: string, agent: { id: string; clientId: string }): Promise<void> {
+export async function removeAgent(store: Store, tenantId: string, agent: { id: string; clientId: string; hostname?: string }, actor: Actor): Promise<void> {
   await store.transaction(async (tx) => {
     await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+    await recordAudit(tx, tenantId, actor, { action: 'agent.remove', target: { type: 'agent', id: agent.id, name: agent.hostname ?? null }, before: { agentId: agent.id, clientId: agent.clientId } });
     await deleteClient(tx, tenantId, agent.clientId);
     await tx.query('UPDATE sync_leases SET expires_at = now(), epoch = epoch + 1 WHERE tenant_id = $1 AND holder_agent_id = $2 AND expires_at > now()', [tenantId, agent.id]);
   });

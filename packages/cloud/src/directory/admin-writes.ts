@@ -3,7 +3,9 @@ import type { ObjectType, Quotas } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { TenantWrite } from './tenant-lock.ts';
 import { validateObject } from './validate-object.ts';
-import { derivedColumns, getObject, objectColumns, sameJson, type ObjectRow } from './objects.ts';
+import { derivedColumns, getObject, objectColumns, presentObject, sameJson, type ObjectRow } from './objects.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { dropUserRoles, ensureAnotherGlobalAdministrator } from '../roles/role-assignments.ts';
 import { removeAllLinks } from './memberships.ts';
 import { SkybridgeError } from '../http/problem.ts';
 
@@ -73,8 +75,12 @@ export async function insertCloudObject(w: TenantWrite, type: ObjectType, attrib
       fields.immutableId ?? null, fields.passwordHash ?? null, w.nextSeq()],
   );
   w.adjustObjectCount(1);
-  return rows[0]!;
+  const row = rows[0]!;
+  await w.audit({ action: `${type}.create`, target: targetOf(row), after: presentObject(row) });
+  return row;
 }
+
+const targetOf = (row: ObjectRow) => ({ type: row.object_type, id: row.id, name: row.upn ?? row.display_name });
 
 /**
  * Gives a locked object a new attribute set (and cloud fields) inside the
@@ -98,6 +104,10 @@ export async function rewriteObject(w: TenantWrite, row: ObjectRow, attributes: 
     next = checked.attributes;
   }
   const cols = derivedColumns(type, next);
+  if (type === 'user' && row.account_enabled && row.source === 'cloud' && !cols.accountEnabled) {
+    const { rows: ga } = await w.tx.query(`SELECT 1 FROM role_assignments WHERE tenant_id = $1 AND role = 'GlobalAdministrator' AND principal_type = 'user' AND principal_id = $2`, [w.tenantId, row.id]);
+    if (ga.length) await ensureAnotherGlobalAdministrator(w.tx, w.tenantId, row.id);
+  }
   if (cols.upn && cols.upn !== row.upn) await checkUpnDomain(w, cols.upn, row.id);
   if ('immutableId' in fields && fields.immutableId !== row.immutable_id) await checkImmutableId(w, fields.immutableId, row.id);
   const { rows } = await w.tx.query<ObjectRow>(
@@ -112,7 +122,9 @@ export async function rewriteObject(w: TenantWrite, row: ObjectRow, attributes: 
       'usageLocation' in fields, fields.usageLocation ?? null, 'immutableId' in fields, fields.immutableId ?? null,
       'passwordHash' in fields, fields.passwordHash ?? null, w.nextSeq()],
   );
-  return rows[0]!;
+  const updated = rows[0]!;
+  await w.audit({ action: `${type}.update`, target: targetOf(updated), before: presentObject(row), after: { ...presentObject(updated), ...('passwordHash' in fields ? { passwordChanged: true } : {}) } });
+  return updated;
 }
 
 /** Deletes a locked cloud-managed object (a tombstone stays for the change feed). */
@@ -120,17 +132,19 @@ export async function removeCloudObject(w: TenantWrite, row: ObjectRow): Promise
   if (row.source === 'onprem') {
     throw new SkybridgeError('read_only_synced_object', `the ${row.object_type} ${row.id} is synchronized from on-premises Active Directory: delete it there, or move it out of the sync scope`);
   }
+  if (row.object_type === 'user') await dropUserRoles(w.tx, w.tenantId, row.id);
   await removeAllLinks(w, row.id);
+  await w.audit({ action: `${row.object_type}.delete`, target: targetOf(row), before: presentObject(row) });
   await w.tx.query('UPDATE directory_objects SET deleted_at = now(), upn = NULL, immutable_id = NULL, change_seq = $2, version = version + 1, updated_at = now() WHERE id = $1', [row.id, w.nextSeq()]);
   w.adjustObjectCount(-1);
 }
 
 /** Creates a cloud-managed object. */
 export async function createCloudObject(
-  store: Store, tenantId: string, quotas: Quotas, type: ObjectType, attributes: Record<string, unknown>, fields: CloudFields,
+  store: Store, tenantId: string, quotas: Quotas, actor: Actor, type: ObjectType, attributes: Record<string, unknown>, fields: CloudFields,
 ): Promise<ObjectRow> {
   return store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, tenantId, quotas);
+    const w = await TenantWrite.begin(tx, tenantId, quotas, actor);
     const row = await insertCloudObject(w, type, attributes, fields);
     await w.finish();
     return row;
@@ -142,11 +156,11 @@ export async function createCloudObject(
  * from on-premises takes only cloud-owned fields.
  */
 export async function updateObject(
-  store: Store, tenantId: string, quotas: Quotas, type: ObjectType, id: string,
+  store: Store, tenantId: string, quotas: Quotas, actor: Actor, type: ObjectType, id: string,
   changes: Record<string, unknown>, fields: CloudFields,
 ): Promise<ObjectRow> {
   return store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, tenantId, quotas);
+    const w = await TenantWrite.begin(tx, tenantId, quotas, actor);
     const row = await getObject(tx, tenantId, type, id, true);
     const attributes = { ...row.attributes };
     for (const [k, v] of Object.entries(changes)) {
@@ -160,9 +174,9 @@ export async function updateObject(
 }
 
 /** Deletes a cloud-managed object (a tombstone stays for the change feed). */
-export async function deleteCloudObject(store: Store, tenantId: string, quotas: Quotas, type: ObjectType, id: string): Promise<void> {
+export async function deleteCloudObject(store: Store, tenantId: string, quotas: Quotas, actor: Actor, type: ObjectType, id: string): Promise<void> {
   await store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, tenantId, quotas);
+    const w = await TenantWrite.begin(tx, tenantId, quotas, actor);
     const row = await getObject(tx, tenantId, type, id, true);
     await removeCloudObject(w, row);
     await w.finish();

@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/audit-log.ts';
 import { heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
 import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
 import { notFound } from '../http/problem.ts';
@@ -34,7 +35,7 @@ export const agentRoutes: RouteDef[] = [
   tenantRoute({
     method: 'POST', path: '/api/v1/agents/registration-tokens', roles: agentAdmins,
     summary: 'Creates a one-time agent registration token, valid for one hour.',
-    handler: async (ctx) => json(await createRegistrationToken(ctx.cloud.store, ctx.principal.tenantId, ctx.principal.clientId), 201),
+    handler: async (ctx) => json(await createRegistrationToken(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal)), 201),
   }),
   tenantRoute({
     method: 'GET', path: '/api/v1/agents', roles: agentAdmins, summary: 'Lists the tenant\'s registered agents with their health and connection state.',
@@ -57,7 +58,7 @@ export const agentRoutes: RouteDef[] = [
     method: 'DELETE', path: '/api/v1/agents/:id', roles: agentAdmins, summary: 'Removes an agent: its credentials stop working at once, and a sync lease it holds ends.',
     handler: async (ctx) => {
       const row = await findAgent(ctx.cloud.store, ctx.principal.tenantId, ctx.params.id!);
-      await removeAgent(ctx.cloud.store, ctx.principal.tenantId, { id: row.id, clientId: row.client_id });
+      await removeAgent(ctx.cloud.store, ctx.principal.tenantId, { id: row.id, clientId: row.client_id, hostname: row.hostname }, actorOf(ctx.principal));
       ctx.cloud.channels.disconnect(row.id);
       return noContent();
     },

@@ -9,6 +9,7 @@ import { createCloudObject, deleteCloudObject, updateObject } from '../directory
 import { decodeCursor, encodeCursor, pageSize } from '../directory/pagination.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { addMembers, removeMembers } from '../directory/memberships.ts';
+import { actorOf } from '../audit/audit-log.ts';
 
 /** Who may read the directory, change it, and change cloud-owned fields (licences, usage location). */
 export const directoryReaders: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator', 'UserAdministrator', 'LicenseAdministrator'];
@@ -63,7 +64,7 @@ function objectRoutes(type: ObjectType): RouteDef[] {
       handler: async (ctx) => {
         const body = (await ctx.body(createSchemas[type], `the ${type}`)) as Record<string, unknown>;
         const { attributes, fields } = splitFields(body);
-        const row = await createCloudObject(ctx.cloud.store, ctx.principal.tenantId, ctx.cloud.config.quotas, type, attributes, fields);
+        const row = await createCloudObject(ctx.cloud.store, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal), type, attributes, fields);
         return json(presentObject(row), 201, { location: `${base}/${row.id}` });
       },
     }),
@@ -83,14 +84,14 @@ function objectRoutes(type: ObjectType): RouteDef[] {
           await getObject(ctx.cloud.store, ctx.principal.tenantId, type, ctx.params.id!);
           throw new SkybridgeError('forbidden', 'a License Administrator can change only usageLocation: ask a User Administrator for other changes');
         }
-        const row = await updateObject(ctx.cloud.store, ctx.principal.tenantId, ctx.cloud.config.quotas, type, ctx.params.id!, attributes, fields);
+        const row = await updateObject(ctx.cloud.store, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal), type, ctx.params.id!, attributes, fields);
         return json(presentObject(row));
       },
     }),
     tenantRoute({
       method: 'DELETE', path: `${base}/:id`, roles: directoryWriters, summary: `Deletes a cloud ${type}.`,
       handler: async (ctx) => {
-        await deleteCloudObject(ctx.cloud.store, ctx.principal.tenantId, ctx.cloud.config.quotas, type, ctx.params.id!);
+        await deleteCloudObject(ctx.cloud.store, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal), type, ctx.params.id!);
         return noContent();
       },
     }),
@@ -112,7 +113,7 @@ const memberBody = z.strictObject({ memberId: z.string().min(1).max(64) });
 
 async function changeMembership(ctx: RequestContext<Principal>, memberId: string, add: boolean) {
   await ctx.cloud.store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas);
+    const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal));
     const group = await getObject(tx, ctx.principal.tenantId, 'group', ctx.params.id!, true);
     if (group.source === 'onprem') {
       throw new SkybridgeError('read_only_synced_object', `the group ${group.id} is synchronized from on-premises Active Directory: change its members there`);
@@ -120,7 +121,10 @@ async function changeMembership(ctx: RequestContext<Principal>, memberId: string
     const member = await liveObject(tx, ctx.principal.tenantId, memberId);
     if (member.id === group.id) throw new SkybridgeError('invalid_request', 'a group cannot be a member of itself');
     const n = add ? await addMembers(w, group.id, [member.id]) : await removeMembers(w, group.id, [member.id]);
-    if (n > 0) await tx.query('UPDATE directory_objects SET version = version + 1, updated_at = now() WHERE id = $1', [group.id]);
+    if (n > 0) {
+      await tx.query('UPDATE directory_objects SET version = version + 1, updated_at = now() WHERE id = $1', [group.id]);
+      await w.audit({ action: 'group.members.update', target: { type: 'group', id: group.id, name: group.display_name }, after: { [add ? 'added' : 'removed']: [member.id] } });
+    }
     await w.finish();
   });
 }

@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/audit-log.ts';
 /**
  * SCIM 2.0 at /scim/v2 (RFC 7644). The tenant comes from the access token;
  * errors are SCIM error bodies (the app turns every error under /scim/v2
@@ -20,7 +21,7 @@ export const scimBase = '/scim/v2';
 const scim = (body: unknown, status = 200, headers: Record<string, string> = {}): Reply => ({ status, body, headers: { 'content-type': scimContentType, ...headers } });
 
 function context(ctx: RequestContext<Principal>): ScimContext {
-  return { store: ctx.cloud.store, tenantId: ctx.principal.tenantId, quotas: ctx.cloud.config.quotas, baseUrl: `${ctx.cloud.config.publicUrl}${scimBase}` };
+  return { store: ctx.cloud.store, tenantId: ctx.principal.tenantId, quotas: ctx.cloud.config.quotas, baseUrl: `${ctx.cloud.config.publicUrl}${scimBase}`, actor: actorOf(ctx.principal) };
 }
 
 function integer(raw: string | null | undefined, name: string): number | undefined {

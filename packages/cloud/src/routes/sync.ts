@@ -1,3 +1,4 @@
+import { actorOf } from '../audit/audit-log.ts';
 import { leaseRequest, matchPreviewRequest, pendingDeletionsReport, syncBatchRequest, type Role } from '@skybridge/protocol';
 import { z } from 'zod';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
@@ -32,7 +33,7 @@ export const syncRoutes: RouteDef[] = [
     summary: 'Lets the deletions the delete threshold stopped through (all, or up to count); the agent exports them at its next cycle.',
     handler: async (ctx) => {
       const { count } = await ctx.body(z.strictObject({ count: z.number().int().min(0).optional() }), 'the request');
-      return json(await allowDeletes(ctx.cloud.store, ctx.principal.tenantId, ctx.principal.clientId, count));
+      return json(await allowDeletes(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal), count));
     },
   }),
   tenantRoute({

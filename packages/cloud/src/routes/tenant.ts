@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.ts';
 import { notFound } from '../http/problem.ts';
 import { directoryReaders } from './directory.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
+import { actorOf } from '../audit/audit-log.ts';
 
 /**
  * Turning directory synchronization off: the synchronized objects become
@@ -72,7 +73,12 @@ export const tenantRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const changes = await ctx.body(tenantChanges, 'the tenant changes');
       await ctx.cloud.store.transaction(async (tx) => {
-        const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas);
+        const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal));
+        const switches = async () => (await tx.query<{ dir_sync_enabled: boolean; block_soft_match: boolean; block_hard_match_takeover: boolean }>(
+          'SELECT dir_sync_enabled, block_soft_match, block_hard_match_takeover FROM tenants WHERE id = $1', [ctx.principal.tenantId])).rows.map((r) => ({
+          directorySynchronizationEnabled: r.dir_sync_enabled, blockSoftMatch: r.block_soft_match, blockHardMatchTakeover: r.block_hard_match_takeover,
+        }))[0];
+        const before = await switches();
         await tx.query(
           `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover) WHERE id = $1`,
           [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null],
@@ -81,6 +87,7 @@ export const tenantRoutes: RouteDef[] = [
         if (changes.directorySynchronizationEnabled === true) {
           await tx.query('UPDATE tenants SET dir_sync_enabled = true, dir_sync_blocked = false WHERE id = $1', [ctx.principal.tenantId]);
         }
+        await w.audit({ action: 'tenant.update', target: { type: 'tenant', id: ctx.principal.tenantId }, before, after: await switches() });
         await w.finish();
       });
       return readTenant(ctx);

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Quotas } from '@skybridge/protocol';
 import type { Store, Queryable } from '../store/store.ts';
+import type { Actor } from '../audit/audit-log.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { getObject, isUuid, objectColumns, sameJson, type ObjectRow } from '../directory/objects.ts';
 import { insertCloudObject, removeCloudObject, rewriteObject, type CloudFields } from '../directory/admin-writes.ts';
@@ -28,6 +29,8 @@ export interface ScimContext {
   quotas: Quotas;
   /** https://host/scim/v2 */
   baseUrl: string;
+  /** who is acting, for the audit log */
+  actor: Actor;
 }
 
 export const listLimits = { defaultCount: 100, maxResults: 1000 } as const;
@@ -226,7 +229,7 @@ export async function createResource(ctx: ScimContext, kind: ResourceKind, body:
   const { form, members } = formOf(kind, body);
   const password = await passwordFields(form);
   const row = await ctx.store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas);
+    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas, ctx.actor);
     await checkManager(w, form, null);
     const created = await insertCloudObject(w, typeOf(kind), form.attributes, { usageLocation: form.usageLocation ?? null, immutableId: form.immutableId, ...password });
     if (kind === 'Group' && members !== undefined) await addGroupMembers(w, created.id, members, 'members');
@@ -259,7 +262,7 @@ export async function replaceResource(ctx: ScimContext, kind: ResourceKind, id: 
   const { form, members } = formOf(kind, body);
   const password = await passwordFields(form);
   const row = await ctx.store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas);
+    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas, ctx.actor);
     const current = await getObject(tx, ctx.tenantId, typeOf(kind), id, true);
     checkIfMatch(current, ifMatch);
     await checkManager(w, form, current.id);
@@ -294,7 +297,7 @@ export async function patchResource(ctx: ScimContext, kind: ResourceKind, id: st
   const passwordOp = operations.find((t) => t.path.attr.toLowerCase() === 'password' && !t.path.sub);
   const passwordHash = passwordOp && typeof passwordOp.value === 'string' ? (await passwordFields({ password: passwordOp.value } as DirectoryForm)).passwordHash : undefined;
   const row = await ctx.store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas);
+    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas, ctx.actor);
     const current = await getObject(tx, ctx.tenantId, typeOf(kind), id, true);
     checkIfMatch(current, ifMatch);
     const resource = kind === 'User' ? userToScim(current, ctx.baseUrl) : groupToScim(current, ctx.baseUrl);
@@ -332,6 +335,7 @@ export async function patchResource(ctx: ScimContext, kind: ResourceKind, id: st
     else if (membersChanged > 0) {
       updated = (await tx.query<ObjectRow>(`UPDATE directory_objects SET version = version + 1, updated_at = now() WHERE id = $1 RETURNING ${objectColumns}`, [current.id])).rows[0]!;
     }
+    if (membersChanged > 0) await w.audit({ action: 'group.members.update', target: { type: 'group', id: current.id, name: current.display_name }, after: { membersChanged } });
     await w.finish();
     return updated;
   });
@@ -342,7 +346,7 @@ export async function patchResource(ctx: ScimContext, kind: ResourceKind, id: st
 
 export async function deleteResource(ctx: ScimContext, kind: ResourceKind, id: string, ifMatch: string | null): Promise<void> {
   await ctx.store.transaction(async (tx) => {
-    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas);
+    const w = await TenantWrite.begin(tx, ctx.tenantId, ctx.quotas, ctx.actor);
     const row = await getObject(tx, ctx.tenantId, typeOf(kind), id, true);
     checkIfMatch(row, ifMatch);
     await removeCloudObject(w, row);

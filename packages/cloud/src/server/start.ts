@@ -39,6 +39,10 @@ export interface CloudOptions {
   /** External base URL when behind a proxy or a DNS name; default derived from host and port. */
   publicUrl?: string | undefined;
   initialDomainSuffix?: string;
+  /** The deployment's DNS zone that customer domains' service records point at (default: the public URL's host name). */
+  serviceDomain?: string;
+  /** DNS servers (ip or ip:port) that answer domain verification and record checks; default the system's. */
+  dnsServers?: readonly string[];
   quotas?: Partial<Quotas>;
   bodyLimit?: number;
   logger?: Logger;
@@ -104,6 +108,8 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       config: {
         publicUrl,
         initialDomainSuffix: options.initialDomainSuffix ?? 'skybridge.test',
+        serviceDomain: (options.serviceDomain ?? new URL(publicUrl).hostname).toLowerCase().replace(/\.$/, ''),
+        dnsServers: options.dnsServers ?? [],
         quotas: { ...defaultQuotas, ...options.quotas },
         bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
         certificatePin: tls?.pin ?? null,

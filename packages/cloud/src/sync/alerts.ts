@@ -5,6 +5,7 @@
  * /api/v1/sync/allow-deletes), the agent reads the allowance at its next
  * cycle, exports them, and clears the alert.
  */
+import { recordAudit, type Actor } from '../audit/audit-log.ts';
 import type { PendingDeletionsAnswer, PendingDeletionsReport } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { SkybridgeError } from '../http/problem.ts';
@@ -41,15 +42,18 @@ export async function clearPendingDeletions(store: Store, tenantId: string): Pro
 }
 
 /** An administrator lets the pending deletions through (all of them, or up to `count`). */
-export async function allowDeletes(store: Store, tenantId: string, by: string, count?: number): Promise<{ allowed: number; pending: number }> {
-  const { rows } = await store.query<{ allowed: number; pending: number }>(
-    `UPDATE sync_alerts SET allowed = coalesce($3::int, (details->>'pending')::int), allowed_by = $2, allowed_at = now(), updated_at = now()
-      WHERE tenant_id = $1 AND code = 'delete_threshold'
-      RETURNING allowed, (details->>'pending')::int AS pending`,
-    [tenantId, by, count ?? null],
-  );
-  if (!rows[0]) throw new SkybridgeError('invalid_request', 'no deletions are waiting: the delete threshold has not stopped an export of this tenant');
-  return rows[0];
+export async function allowDeletes(store: Store, tenantId: string, actor: Actor, count?: number): Promise<{ allowed: number; pending: number }> {
+  return store.transaction(async (tx) => {
+    const { rows } = await tx.query<{ allowed: number; pending: number }>(
+      `UPDATE sync_alerts SET allowed = coalesce($3::int, (details->>'pending')::int), allowed_by = $2, allowed_at = now(), updated_at = now()
+        WHERE tenant_id = $1 AND code = 'delete_threshold'
+        RETURNING allowed, (details->>'pending')::int AS pending`,
+      [tenantId, actor.id, count ?? null],
+    );
+    if (!rows[0]) throw new SkybridgeError('invalid_request', 'no deletions are waiting: the delete threshold has not stopped an export of this tenant');
+    await recordAudit(tx, tenantId, actor, { action: 'sync.allowDeletes', target: { type: 'syncAlert', id: 'delete_threshold' }, after: rows[0] });
+    return rows[0];
+  });
 }
 
 export async function listAlerts(store: Store, tenantId: string) {

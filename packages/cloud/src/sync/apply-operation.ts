@@ -53,6 +53,7 @@ export class BatchLookups {
     if (proxies.size) await lookups.collisions.proxyHoldersOf(w.tx, w.tenantId, [...proxies], null);
     const upns = [...new Set(ops.flatMap((o) => (o.op === 'upsert' && o.type === 'user' && typeof o.attributes.userPrincipalName === 'string' ? [o.attributes.userPrincipalName.toLowerCase()] : [])))];
     if (upns.length > 0) {
+      await lookups.collisions.verifiedDomains(w.tx, w.tenantId);
       const owners = await w.tx.query<UpnOwner & { key: string }>(
         `SELECT lower(upn) AS key, id, immutable_id, source FROM directory_objects
           WHERE tenant_id = $1 AND lower(upn) = ANY($2::text[]) AND upn IS NOT NULL`,

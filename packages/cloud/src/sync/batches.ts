@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { describeQuarantined, type SyncBatchRequest, type SyncBatchResponse, type SyncObjectResult, type Quotas } from '@skybridge/protocol';
+import { quarantineError, type SyncBatchRequest, type SyncBatchResponse, type SyncObjectResult, type Quotas } from '@skybridge/protocol';
 import type { Queryable, Store } from '../store/store.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
@@ -88,8 +88,7 @@ async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchR
   const failed = results.flatMap((r): SyncObjectResult[] => {
     if (r.status === 'error') return [r];
     if (!r.quarantined?.length) return [];
-    const attribute = r.quarantined[0]!.attribute;
-    return [{ ...r, error: { category: 'duplicate_attribute', code: 'attribute_quarantined', attribute, message: describeQuarantined(r.quarantined) } }];
+    return [{ ...r, error: quarantineError(r.quarantined) }];
   });
   const applied = results.filter((r) => r.status !== 'error' && !r.quarantined?.length).map((r) => r.immutableId);
   if (applied.length) await tx.query('DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[])', [tenantId, applied]);

@@ -1,7 +1,7 @@
 /**
  * The fast path of a sync batch. Most operations of an initial sync or a
  * large delta are independent of everything else: a new object whose
- * immutable id, UPN and proxy addresses nobody holds and no other operation
+ * immutable id, UPN (on a verified domain) and proxy addresses nobody holds and no other operation
  * of the batch names, with no soft-match candidate; or an update of a
  * synchronized object that keeps its UPN and proxies free. Those are written
  * with one multi-row INSERT and one multi-row UPDATE for the whole batch,
@@ -73,7 +73,7 @@ export async function applyIndependent(w: TenantWrite, ops: readonly SyncOperati
     if (existing && (existing.deleted_at !== null || existing.source !== 'onprem' || existing.object_type !== op.type || lookups.collisions.quarantineOf(existing.id).length)) continue;
     // the UPN: named once in the batch, and held by nobody else
     if (cols.upn) {
-      if (!once(`upn:${cols.upn.toLowerCase()}`)) continue;
+      if (!once(`upn:${cols.upn.toLowerCase()}`) || !lookups.collisions.upnDomainVerified(cols.upn)) continue;
       const holder = lookups.upnOwners.get(cols.upn.toLowerCase());
       if (holder === undefined || (holder && holder.id !== existing?.id)) continue;
     }

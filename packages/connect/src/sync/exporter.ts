@@ -12,7 +12,7 @@
  * (Retry-After honoured).
  */
 import { createHash } from 'node:crypto';
-import { describeQuarantined, maxBatchOperations, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
+import { quarantineError, maxBatchOperations, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
 import type { CloudClient } from '../cloud/cloud-client.ts';
 import { CloudApiError } from '../cloud/http.ts';
 import { ConnectError } from '../errors.ts';
@@ -154,7 +154,8 @@ export class Exporter {
     if (result.quarantined?.length && b.kind !== 'delete') {
       // synced, with values another object holds held back: reported, and sent again every cycle until the cloud gives them back
       const q = result.quarantined;
-      this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: 'duplicate_attribute', code: 'attribute_quarantined', message: describeQuarantined(q), attribute: q[0]!.attribute });
+      const e = quarantineError(q);
+      this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       summary.quarantined += 1;
     } else this.#store.clearError(p.item.guid);
     if (b.kind === 'delete') {

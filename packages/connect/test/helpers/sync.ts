@@ -14,6 +14,9 @@ export async function registeredAgent(dc: TestDc, t: TestCloud, adminToken: stri
   const caFile = `${dc.dir}/cloud-ca-${randomUUID()}.pem`;
   writeFileSync(caFile, t.trust.ca!);
   const files = agentConfig(dc, overrides, { topLevel: { cloud: { url: t.url, caFile } } });
+  // the test domain's users keep their own UPNs: the operator vouches for the domain (a real tenant verifies it in DNS)
+  const tenant = await t.call('GET', '/api/v1/tenant', { token: adminToken });
+  await t.addVerifiedDomain(tenant.body.id, dc.dnsDomain);
   const registration = await t.call('POST', '/api/v1/agents/registration-tokens', { token: adminToken });
   const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', registration.body.registrationToken]);
   assert.equal(registered.code, 0, registered.stderr);
