@@ -22,7 +22,7 @@ interface World {
   adminB: string;
   agentA: CloudClient;
   agentB: CloudClient;
-  ids: { user: string; group: string; contact: string; syncedUser: string; syncedImmutableId: string };
+  ids: { user: string; group: string; contact: string; syncedUser: string; syncedImmutableId: string; app: string };
 }
 type Case = (w: World) => Promise<void>;
 
@@ -256,6 +256,95 @@ const cases: Record<string, Case> = {
     assert.equal(rows[0]!.live, true, 'A keeps its lease');
     assert.equal((await w.agentA.acquireLease(60)).epoch, a.epoch);
   },
+  'GET /api/v1/subscriptions': async (w) => {
+    assert.equal((await w.t.call('GET', '/api/v1/subscriptions', { token: w.adminA })).body.items[0].consumed, 1);
+    assert.deepEqual((await w.t.call('GET', '/api/v1/subscriptions', { token: w.adminB })).body.items, [], 'B subscribes to nothing');
+  },
+  'GET /api/v1/subscriptions/:skuId/assignments': (w) => notFound(w, 'GET', '/api/v1/subscriptions/SKYBRIDGE_BASIC/assignments'),
+  'GET /api/v1/users/:id/licenses': (w) => notFound(w, 'GET', `/api/v1/users/${w.ids.user}/licenses`),
+  'POST /api/v1/users/:id/licenses': (w) => notFound(w, 'POST', `/api/v1/users/${w.ids.user}/licenses`, { skuId: 'SKYBRIDGE_BASIC' }),
+  'DELETE /api/v1/users/:id/licenses/:skuId': async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/users/${w.ids.user}/licenses/SKYBRIDGE_BASIC`);
+    assert.equal((await w.t.call('GET', `/api/v1/users/${w.ids.user}/licenses`, { token: w.adminA })).body.licences.length, 1);
+  },
+  'GET /api/v1/groups/:id/licenses': (w) => notFound(w, 'GET', `/api/v1/groups/${w.ids.group}/licenses`),
+  'POST /api/v1/groups/:id/licenses': (w) => notFound(w, 'POST', `/api/v1/groups/${w.ids.group}/licenses`, { skuId: 'SKYBRIDGE_BASIC' }),
+  'DELETE /api/v1/groups/:id/licenses/:skuId': async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/groups/${w.ids.group}/licenses/SKYBRIDGE_BASIC`);
+    assert.equal((await w.t.call('GET', `/api/v1/groups/${w.ids.group}/licenses`, { token: w.adminA })).body.items.length, 1);
+  },
+  'GET /api/v1/domains': async (w) => {
+    const names = (await w.t.call('GET', '/api/v1/domains', { token: w.adminB })).body.items.map((d: { name: string }) => d.name);
+    assert.deepEqual(names, [w.b.initialDomain]);
+  },
+  'POST /api/v1/domains': async (w) => {
+    // a domain A verified is A's alone; one A only added is not
+    const taken = await w.t.call('POST', '/api/v1/domains', { token: w.adminB, body: { name: 'alpha-verified.example' } });
+    assert.equal(taken.status, 409);
+    assert.equal(taken.body.code, 'domain_taken');
+    const sub = await w.t.call('POST', '/api/v1/domains', { token: w.adminB, body: { name: 'mail.alpha-verified.example' } });
+    assert.equal(sub.body.code, 'domain_taken', 'nor a subdomain of it');
+    assert.equal((await w.t.call('POST', '/api/v1/domains', { token: w.adminB, body: { name: 'alpha-only.example' } })).status, 201);
+    assert.equal((await w.t.call('GET', '/api/v1/domains/alpha-only.example', { token: w.adminA })).body.isVerified, false);
+    assert.equal((await w.t.call('DELETE', '/api/v1/domains/alpha-only.example', { token: w.adminB })).status, 204);
+  },
+  'GET /api/v1/domains/:name': (w) => notFound(w, 'GET', '/api/v1/domains/alpha-only.example'),
+  'POST /api/v1/domains/:name/verify': (w) => notFound(w, 'POST', '/api/v1/domains/alpha-verified.example/verify'),
+  'GET /api/v1/domains/:name/service-records': (w) => notFound(w, 'GET', '/api/v1/domains/alpha-verified.example/service-records'),
+  'PATCH /api/v1/domains/:name': (w) => notFound(w, 'PATCH', '/api/v1/domains/alpha-verified.example', { isDefault: true }),
+  'DELETE /api/v1/domains/:name': async (w) => {
+    await notFound(w, 'DELETE', '/api/v1/domains/alpha-only.example');
+    await stillThere(w, '/api/v1/domains/alpha-only.example');
+  },
+  'GET /api/v1/roles': async (w) => {
+    const count = (body: any, role: string) => body.items.find((r: { id: string }) => r.id === role).memberCount;
+    const a = (await w.t.call('GET', '/api/v1/roles', { token: w.adminA })).body;
+    const b = (await w.t.call('GET', '/api/v1/roles', { token: w.adminB })).body;
+    assert.equal(count(a, 'UserAdministrator'), 1);
+    assert.equal(count(b, 'UserAdministrator'), 0);
+  },
+  'GET /api/v1/roles/:role/members': async (w) => {
+    const b = (await w.t.call('GET', '/api/v1/roles/UserAdministrator/members', { token: w.adminB })).body;
+    assert.deepEqual(b.items, []);
+  },
+  'POST /api/v1/roles/:role/members': (w) => notFound(w, 'POST', '/api/v1/roles/GlobalAdministrator/members', { principalType: 'user', principalId: w.ids.user }),
+  'DELETE /api/v1/roles/:role/members/:principalType/:principalId': async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/roles/UserAdministrator/members/user/${w.ids.user}`);
+    assert.equal((await w.t.call('GET', '/api/v1/roles/UserAdministrator/members', { token: w.adminA })).body.items.length, 1);
+  },
+  'GET /api/v1/applications': async (w) => {
+    assert.ok(!(await w.t.call('GET', '/api/v1/applications', { token: w.adminB })).body.items.some((a: { clientId: string }) => a.clientId === w.ids.app));
+  },
+  'POST /api/v1/applications': async (w) => {
+    const res = await w.t.call('POST', '/api/v1/applications', { token: w.adminB, body: { displayName: 'B app', redirectUris: ['https://b.example/cb'] } });
+    assert.equal(res.status, 201);
+    assert.equal((await w.t.call('GET', `/api/v1/applications/${res.body.clientId}`, { token: w.adminA })).status, 404);
+  },
+  'GET /api/v1/applications/:clientId': (w) => notFound(w, 'GET', `/api/v1/applications/${w.ids.app}`),
+  'PATCH /api/v1/applications/:clientId': async (w) => {
+    await notFound(w, 'PATCH', `/api/v1/applications/${w.ids.app}`, { displayName: 'hijacked' });
+    assert.equal((await w.t.call('GET', `/api/v1/applications/${w.ids.app}`, { token: w.adminA })).body.displayName, 'Alpha app');
+  },
+  'DELETE /api/v1/applications/:clientId': async (w) => {
+    await notFound(w, 'DELETE', `/api/v1/applications/${w.ids.app}`);
+    await stillThere(w, `/api/v1/applications/${w.ids.app}`);
+  },
+  'GET /api/v1/applications/:clientId/access/:userId': (w) => notFound(w, 'GET', `/api/v1/applications/${w.ids.app}/access/${w.ids.user}`),
+  'GET /api/v1/audit-logs': async (w) => {
+    const a = (await w.t.call('GET', `/api/v1/audit-logs?targetId=${w.ids.user}`, { token: w.adminA })).body.items;
+    assert.ok(a.length > 0);
+    assert.deepEqual((await w.t.call('GET', `/api/v1/audit-logs?targetId=${w.ids.user}`, { token: w.adminB })).body.items, []);
+    const all = JSON.stringify((await w.t.call('GET', '/api/v1/audit-logs?limit=1000', { token: w.adminB })).body);
+    assert.ok(!all.includes(w.ids.user) && !all.includes(w.a.initialDomain));
+  },
+  'PUT /operator/v1/tenants/:tenantId/subscriptions/:skuId': async (w) => {
+    const res = await w.t.call('PUT', `/operator/v1/tenants/${w.b.tenantId}/subscriptions/SKYBRIDGE_BASIC`, { token: w.adminB, body: { seats: 1000 } });
+    assert.equal(res.status, 401, 'a tenant cannot buy its own seats');
+  },
+  'PUT /operator/v1/tenants/:tenantId/domains/:name': async (w) => {
+    const res = await w.t.call('PUT', `/operator/v1/tenants/${w.b.tenantId}/domains/alpha-verified.example`, { token: w.adminB, body: { verified: true } });
+    assert.equal(res.status, 401);
+  },
   'POST /operator/v1/tenants': async (w) => {
     const res = await w.t.call('POST', '/operator/v1/tenants', { token: w.adminB, body: { name: 'takeover' } });
     assert.equal(res.status, 401);
@@ -282,7 +371,16 @@ for (const kind of storeKinds) {
       const syncedImmutableId = guid();
       const lease = await agentA.acquireLease(60);
       const res = await agentA.sendBatch(`seed-${randomUUID()}`, { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'user', immutableId: syncedImmutableId, attributes: { userPrincipalName: `synced@${a.initialDomain}` } }] });
-      w = { t, a, b, adminA, adminB, agentA, agentB, ids: { user, group, contact, syncedUser: res.results[0]!.objectId!, syncedImmutableId } };
+      // tenant administration: a subscription and licences, domains, a role, an application
+      await t.operator('PUT', `/operator/v1/tenants/${a.tenantId}/subscriptions/SKYBRIDGE_BASIC`, { seats: 5 });
+      await t.call('PATCH', `/api/v1/users/${user}`, { token: adminA, body: { usageLocation: 'FR' } });
+      await t.call('POST', `/api/v1/users/${user}/licenses`, { token: adminA, body: { skuId: 'SKYBRIDGE_BASIC' } });
+      await t.call('POST', `/api/v1/groups/${group}/licenses`, { token: adminA, body: { skuId: 'SKYBRIDGE_BASIC' } });
+      await t.addVerifiedDomain(a.tenantId, 'alpha-verified.example');
+      await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'alpha-only.example' } });
+      await t.call('POST', '/api/v1/roles/UserAdministrator/members', { token: adminA, body: { principalType: 'user', principalId: user } });
+      const app = (await t.call('POST', '/api/v1/applications', { token: adminA, body: { displayName: 'Alpha app', redirectUris: ['https://alpha.example/cb'] } })).body.clientId as string;
+      w = { t, a, b, adminA, adminB, agentA, agentB, ids: { user, group, contact, syncedUser: res.results[0]!.objectId!, syncedImmutableId, app } };
     });
     after(() => w?.t.close());
 
