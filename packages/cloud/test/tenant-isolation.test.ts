@@ -135,6 +135,7 @@ const cases: Record<string, Case> = {
     assert.deepEqual(res.body.Operations.map((o: { status: string }) => o.status), ['404', '404']);
     assert.deepEqual(await listIds(w, w.adminA, `/api/v1/groups/${w.ids.group}/members`), [w.ids.user]);
   },
+  'GET /api/v1/openapi.json': sameForEveryTenant('/api/v1/openapi.json'),
   'GET /api/v1/tenant': async (w) => {
     const res = await w.t.call('GET', '/api/v1/tenant', { token: w.adminB });
     assert.equal(res.body.id, w.b.tenantId);

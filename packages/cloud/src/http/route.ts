@@ -37,6 +37,8 @@ export interface RouteDef {
   access: Access;
   /** One sentence for the API reference. */
   summary: string;
+  /** The JSON body it takes, for the OpenAPI document (the handler validates with the same schema). */
+  requestBody?: z.ZodType;
   handler(ctx: RequestContext<Principal | null>): Promise<Reply>;
 }
 
@@ -46,6 +48,7 @@ export function tenantRoute(def: Omit<RouteDef, 'handler' | 'access'> & { roles:
     method: def.method,
     path: def.path,
     summary: def.summary,
+    ...(def.requestBody ? { requestBody: def.requestBody } : {}),
     access: { roles: def.roles },
     handler: (ctx) => def.handler(ctx as RequestContext<Principal>),
   };

@@ -70,6 +70,7 @@ export const applicationRoutes: RouteDef[] = [
   tenantRoute({
     method: 'POST', path: '/api/v1/applications', roles: appAdmins,
     summary: 'Registers an application (OpenID Connect, authorization code with PKCE); returns its client secret once. requiredServicePlans gates sign-in by licence.',
+    requestBody: createApp,
     handler: async (ctx) => {
       const body = await ctx.body(createApp, 'the application');
       const clientId = `app-${randomUUID()}`;
@@ -95,6 +96,7 @@ export const applicationRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'PATCH', path: '/api/v1/applications/:clientId', roles: appAdmins, summary: 'Changes an application\'s name, redirect URIs or required service plans.',
+    requestBody: patchApp,
     handler: async (ctx) => {
       const body = await ctx.body(patchApp, 'the application changes');
       const row = await ctx.cloud.store.transaction(async (tx) => {

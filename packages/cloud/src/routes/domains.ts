@@ -11,6 +11,7 @@ import { directoryReaders } from './directory.ts';
 
 /** Who manages domains: the roles that own hybrid identity. */
 const domainAdmins: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator'];
+const newDomain = z.strictObject({ name: domainName });
 const dnsOf = (cloud: CloudContext) => new DnsLookup(cloud.config.dnsServers);
 
 export const domainRoutes: RouteDef[] = [
@@ -22,8 +23,9 @@ export const domainRoutes: RouteDef[] = [
   tenantRoute({
     method: 'POST', path: '/api/v1/domains', roles: domainAdmins,
     summary: 'Adds a domain, unverified, and returns the TXT record (or MX alternative) that verifies it.',
+    requestBody: newDomain,
     handler: async (ctx) => {
-      const { name } = await ctx.body(z.strictObject({ name: domainName }), 'the domain');
+      const { name } = await ctx.body(newDomain, 'the domain');
       const row = await addDomain(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal), name, ctx.cloud.config);
       return json(presentDomain(row), 201, { location: `/api/v1/domains/${row.name}` });
     },
@@ -58,6 +60,7 @@ export const domainRoutes: RouteDef[] = [
   tenantRoute({
     method: 'PATCH', path: '/api/v1/domains/:name', roles: domainAdmins,
     summary: 'Makes a verified domain the default, or sets how its users sign in: managed, or federated with its identity provider (SAML 2.0 or OpenID Connect).',
+    requestBody: domainChanges,
     handler: async (ctx) => {
       const changes = await ctx.body(domainChanges, 'the domain changes');
       return json(presentDomain(await updateDomain(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal), ctx.params.name!, changes)));

@@ -1,4 +1,5 @@
-import type { RouteDef } from '../http/route.ts';
+import { json, publicRoute, type RouteDef } from '../http/route.ts';
+import { openApiDocument } from '../http/openapi.ts';
 import { agentRoutes } from './agents.ts';
 import { directoryRoutes } from './directory.ts';
 import { operatorRoutes } from './operator.ts';
@@ -17,6 +18,10 @@ import { applicationRoutes } from './applications.ts';
  * this list: a route added here without an isolation case fails it.
  */
 export const routes: readonly RouteDef[] = [
+  publicRoute({
+    method: 'GET', path: '/api/v1/openapi.json', summary: 'This API described as an OpenAPI 3.1 document, built from the routes the cloud serves.',
+    handler: async (ctx) => json(openApiDocument(routes, ctx.cloud.config.publicUrl, '0.1.0')),
+  }),
   ...tenantRoutes, ...directoryRoutes, ...licenceRoutes, ...domainRoutes, ...roleRoutes, ...applicationRoutes, ...auditRoutes,
   ...scimRoutes, ...agentRoutes, ...syncRoutes, ...operatorRoutes,
 ];

@@ -71,6 +71,7 @@ export const licenceRoutes: RouteDef[] = [
   tenantRoute({
     method: 'POST', path: '/api/v1/users/:id/licenses', roles: licenceAdmins,
     summary: 'Assigns a licence to a user directly (synchronized users too); the user needs a usage location and the SKU a free seat.',
+    requestBody: skuBody,
     handler: async (ctx) => {
       const { skuId } = await ctx.body(skuBody, 'the licence');
       return inTenantWrite(ctx, async (w) => {
@@ -102,6 +103,7 @@ export const licenceRoutes: RouteDef[] = [
   tenantRoute({
     method: 'POST', path: '/api/v1/groups/:id/licenses', roles: licenceAdmins,
     summary: 'Assigns a licence to a group (synchronized groups too): its user members hold it while they are members; failures are recorded per user.',
+    requestBody: skuBody,
     handler: async (ctx) => {
       const { skuId } = await ctx.body(skuBody, 'the licence');
       return inTenantWrite(ctx, async (w) => {

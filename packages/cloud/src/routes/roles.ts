@@ -29,6 +29,7 @@ export const roleRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'POST', path: '/api/v1/roles/:role/members', roles: roleAdmins, summary: 'Gives a role to a user or an API client (Global Administrator only).',
+    requestBody: assignment,
     handler: async (ctx) => {
       const role = roleOf(ctx.params.role!);
       const body = await ctx.body(assignment, 'the role assignment');

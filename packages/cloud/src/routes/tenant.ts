@@ -70,6 +70,7 @@ export const tenantRoutes: RouteDef[] = [
   tenantRoute({
     method: 'PATCH', path: '/api/v1/tenant', roles: ['GlobalAdministrator', 'HybridIdentityAdministrator'],
     summary: 'Changes the tenant\'s directory synchronization switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover.',
+    requestBody: tenantChanges,
     handler: async (ctx) => {
       const changes = await ctx.body(tenantChanges, 'the tenant changes');
       await ctx.cloud.store.transaction(async (tx) => {

@@ -43,6 +43,25 @@ describe('roles: every role against every tenant endpoint (pglite: role checks d
     assert.deepEqual(wrong, []);
   });
 
+  test('the OpenAPI document describes every route the cloud serves, with its roles and request body', async () => {
+    const res = await t.call('GET', '/api/v1/openapi.json');
+    assert.equal(res.status, 200);
+    const doc = res.body;
+    assert.equal(doc.openapi, '3.1.0');
+    for (const r of routes) {
+      const op = doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')]?.[r.method.toLowerCase()];
+      assert.ok(op, `${r.method} ${r.path} is documented`);
+      assert.equal(op.summary, r.summary);
+      if (typeof r.access === 'object') assert.deepEqual(op['x-skybridge-roles'], r.access.roles);
+    }
+    const ids = Object.values(doc.paths).flatMap((p: any) => Object.values(p).map((o: any) => o.operationId));
+    assert.equal(new Set(ids).size, ids.length, 'operation ids are unique');
+    const addDomain = doc.paths['/api/v1/domains'].post.requestBody.content['application/json'].schema;
+    assert.deepEqual(addDomain.required, ['name']);
+    const federation = doc.paths['/api/v1/domains/{name}'].patch.requestBody.content['application/json'].schema;
+    assert.ok(JSON.stringify(federation).includes('passiveSignInUri'));
+  });
+
   test('a License Administrator changes usage location only; a User Administrator cannot give roles', async () => {
     const user = await t.call('POST', '/api/v1/users', { token: tokens.get('UserAdministrator')!, body: { userPrincipalName: `lee@${tenant.initialDomain}`, displayName: 'Lee' } });
     const lic = tokens.get('LicenseAdministrator')!;
