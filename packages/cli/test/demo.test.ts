@@ -55,7 +55,8 @@ test('skybridge demo: domain, cloud, tenant, agent and first sync; follows a cha
       });
       void exited.then((code) => reject(new Error(`demo exited (${code}) before it was ready: ${stderr}`)));
     });
-    assert.match(stderr, /\[6\/6\] first full sync/);
+    assert.match(stderr, /\[5\/7\] domain [^ ]+: verified/);
+    assert.match(stderr, /\[7\/7\] first full sync/);
     assert.ok(first.firstSync.created > 30, `first sync created ${first.firstSync.created}`);
     assert.equal(first.firstSync.deleted, 0);
     const users = await total(first, 'Users');

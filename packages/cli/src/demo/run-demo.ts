@@ -61,7 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const began = Date.now();
   const dir = resolve(options.dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const steps = 6;
+  const steps = 7;
   let stepNo = 0;
   const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
     stepNo += 1;
