@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,9 +41,10 @@ const total = async (r: DemoResult, resource: 'Users' | 'Groups') => (await call
 
 test('skybridge demo: domain, cloud, tenant, agent and first sync; follows a change; stops on SIGINT; a second run duplicates nothing', { skip, timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'skybridge-demo-'));
+  let running: ChildProcessByStdio<null, Readable, Readable> | undefined;
   try {
     // 1. The demo keeps running, as the README's first command does.
-    const child = spawn(process.execPath, [cliMain, 'demo', '--dir', dir, '--port', '0', '--json'], { env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = running = spawn(process.execPath, [cliMain, 'demo', '--dir', dir, '--port', '0', '--json'], { env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d));
@@ -112,6 +114,14 @@ test('skybridge demo: domain, cloud, tenant, agent and first sync; follows a cha
       await store.close();
     }
   } finally {
+    // a failed assertion must not leave the demo (and its DC) running: it would keep this test file alive
+    const child = running;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((done) => child.once('exit', done));
+      child.kill('SIGINT');
+      await Promise.race([gone, new Promise((done) => setTimeout(done, 20_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 });
