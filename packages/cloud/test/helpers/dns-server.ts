@@ -1,5 +1,10 @@
-import { createSocket, type Socket } from 'node:dgram';
-import * as packet from 'dns-packet';
+import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Resolver } from 'node:dns/promises';
 
 export type TestRecord =
   | { type: 'TXT'; data: string | string[] }
@@ -7,31 +12,32 @@ export type TestRecord =
   | { type: 'CNAME'; target: string }
   | { type: 'A'; address: string };
 
+const nsdBinary = '/usr/sbin/nsd';
+
 /**
- * A real DNS server over UDP on loopback, answering from a zone the test
- * edits as it goes: the cloud's resolver (--dns-server) queries it as it
- * would any authoritative server. Names in `failing` answer SERVFAIL.
+ * A real authoritative DNS server (NLnet Labs' NSD, Debian's nsd package) on
+ * loopback, serving the zone `example.` from a zone file the test edits as it
+ * goes: each change rewrites the file and restarts the server, and the
+ * cloud's resolver (--dns-server) queries it as it would any DNS server. A
+ * name made to fail is a zone of its own whose file does not exist, which NSD
+ * answers with SERVFAIL.
  */
 export class TestDnsServer {
-  readonly zone = new Map<string, TestRecord[]>();
-  readonly failing = new Set<string>();
-  queries = 0;
-  #socket: Socket;
+  readonly #dir: string;
+  readonly #records = new Map<string, TestRecord[]>();
+  readonly #failing = new Set<string>();
+  #serial = 1;
   port = 0;
 
-  private constructor(socket: Socket) {
-    this.#socket = socket;
+  private constructor(dir: string) {
+    this.#dir = dir;
   }
 
   static async start(): Promise<TestDnsServer> {
-    const socket = createSocket('udp4');
-    const server = new TestDnsServer(socket);
-    socket.on('message', (msg, rinfo) => {
-      const reply = server.#answer(msg);
-      if (reply) socket.send(reply, rinfo.port, rinfo.address);
-    });
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    server.port = socket.address().port;
+    if (spawnSync(nsdBinary, ['-v']).error) throw new Error(`${nsdBinary} is missing: install Debian's nsd package (apt-get install nsd), as .ci/run does`);
+    const server = new TestDnsServer(mkdtempSync(join(tmpdir(), 'skybridge-dns-')));
+    server.port = await freePort();
+    await server.#restart();
     return server;
   }
 
@@ -39,45 +45,146 @@ export class TestDnsServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  set(name: string, records: TestRecord[]): void {
-    this.zone.set(name.toLowerCase(), records);
+  records(name: string): TestRecord[] {
+    return this.#records.get(name.toLowerCase()) ?? [];
   }
 
-  add(name: string, record: TestRecord): void {
-    this.set(name, [...(this.zone.get(name.toLowerCase()) ?? []), record]);
+  /** Replaces the records of a name (none: the name goes). */
+  async set(name: string, records: TestRecord[]): Promise<void> {
+    if (records.length) this.#records.set(name.toLowerCase(), records);
+    else this.#records.delete(name.toLowerCase());
+    await this.#restart();
   }
 
-  #answer(msg: Buffer): Buffer | null {
-    let query: packet.Packet;
+  async add(name: string, record: TestRecord): Promise<void> {
+    await this.set(name, [...this.records(name), record]);
+  }
+
+  /** Queries for the name (and below it) answer SERVFAIL until heal(). */
+  async fail(name: string): Promise<void> {
+    this.#failing.add(name.toLowerCase());
+    await this.#restart();
+  }
+
+  async heal(name: string): Promise<void> {
+    this.#failing.delete(name.toLowerCase());
+    await this.#restart();
+  }
+
+  #zoneFile(): string {
+    const quote = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+    const lines = [
+      '$TTL 60',
+      `example. IN SOA ns.example. hostmaster.example. ${this.#serial++} 3600 600 86400 60`,
+      'example. IN NS ns.example.',
+      'ns.example. IN A 127.0.0.1',
+    ];
+    for (const [name, records] of this.#records) {
+      if (!name.endsWith('.example')) throw new Error(`the test DNS server serves names under example. only, not ${name}`);
+      for (const r of records) {
+        const data = r.type === 'TXT' ? (Array.isArray(r.data) ? r.data : [r.data]).map(quote).join(' ')
+          : r.type === 'MX' ? `${r.preference ?? 0} ${r.exchange.replace(/\.?$/, '.')}`
+          : r.type === 'CNAME' ? r.target.replace(/\.?$/, '.')
+          : r.address;
+        lines.push(`${name}. IN ${r.type} ${data}`);
+      }
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  #config(): string {
+    const d = this.#dir;
+    return [
+      'server:',
+      `  ip-address: 127.0.0.1@${this.port}`,
+      `  port: ${this.port}`,
+      '  username: ""', '  chroot: ""', '  database: ""', '  server-count: 1', '  verbosity: 1',
+      `  zonesdir: "${d}"`, `  zonelistfile: "${d}/zone.list"`, `  xfrdfile: "${d}/xfrd.state"`, `  xfrdir: "${d}"`,
+      `  pidfile: "${d}/nsd.pid"`, `  logfile: "${d}/nsd.log"`,
+      'remote-control:', '  control-enable: no',
+      'zone:', '  name: example.', '  zonefile: example.zone',
+      ...[...this.#failing].flatMap((n) => ['zone:', `  name: ${n}.`, '  zonefile: never-written.zone']),
+      '',
+    ].join('\n');
+  }
+
+  async #restart(): Promise<void> {
+    await this.#stop();
+    writeFileSync(join(this.#dir, 'example.zone'), this.#zoneFile());
+    writeFileSync(join(this.#dir, 'nsd.conf'), this.#config());
+    const started = spawnSync(nsdBinary, ['-c', join(this.#dir, 'nsd.conf')], { encoding: 'utf8' });
+    if (started.status !== 0) throw new Error(`nsd did not start: ${started.stderr}${this.#log()}`);
+    // ready when it answers for its zone
+    const probe = new Resolver({ timeout: 200, tries: 1 });
+    probe.setServers([this.address]);
+    for (let i = 0; ; i++) {
+      try {
+        await probe.resolveNs('example');
+        return;
+      } catch (err) {
+        if (i > 50) throw new Error(`nsd does not answer on ${this.address}: ${(err as Error).message}${this.#log()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  #pid(): number | null {
     try {
-      query = packet.decode(msg);
+      return Number(readFileSync(join(this.#dir, 'nsd.pid'), 'utf8').trim()) || null;
     } catch {
       return null;
     }
-    this.queries += 1;
-    const q = query.questions?.[0];
-    if (!q) return null;
-    const name = q.name.toLowerCase();
-    const base = { id: query.id, type: 'response' as const, flags: packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED, questions: [q] };
-    if (this.failing.has(name)) return packet.encode({ ...base, flags: base.flags | 2 /* SERVFAIL */, answers: [] });
-    const records = this.zone.get(name);
-    const exists = records !== undefined || [...this.zone.keys()].some((k) => k.endsWith(`.${name}`));
-    const cname = records?.find((r) => r.type === 'CNAME');
-    const matching = (records ?? []).filter((r) => r.type === q.type || (cname && r === cname));
-    const answers: packet.Answer[] = matching.map((r) => {
-      const rr = { name: q.name, ttl: 60, class: 'IN' as const };
-      switch (r.type) {
-        case 'TXT': return { ...rr, type: 'TXT', data: (Array.isArray(r.data) ? r.data : [r.data]).map((d) => Buffer.from(d)) } as packet.Answer;
-        case 'MX': return { ...rr, type: 'MX', data: { exchange: r.exchange, preference: r.preference ?? 0 } } as packet.Answer;
-        case 'CNAME': return { ...rr, type: 'CNAME', data: r.target } as packet.Answer;
-        case 'A': return { ...rr, type: 'A', data: r.address } as packet.Answer;
-      }
-    });
-    // NXDOMAIN (rcode 3) for a name with no records at all; an empty answer (NODATA) otherwise
-    return packet.encode({ ...base, flags: base.flags | (exists ? 0 : 3), answers });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.#socket.close(() => resolve()));
+  #log(): string {
+    try {
+      return `\n${readFileSync(join(this.#dir, 'nsd.log'), 'utf8').split('\n').slice(-10).join('\n')}`;
+    } catch {
+      return '';
+    }
   }
+
+  async #stop(): Promise<void> {
+    const pid = this.#pid();
+    if (!pid) return;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        rmSync(join(this.#dir, 'nsd.pid'), { force: true });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    process.kill(pid, 'SIGKILL');
+  }
+
+  async close(): Promise<void> {
+    await this.#stop();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}
+
+/** A loopback port free for both UDP and TCP (NSD serves both). */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      }).on('error', reject);
+    });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.once('error', () => resolve(false));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udpFree) return port;
+  }
+  throw new Error('no free loopback port for the test DNS server');
 }

@@ -46,14 +46,20 @@ for (const kind of storeKinds) {
       const mx = added.body.verificationRecords.find((r: { type: string }) => r.type === 'MX');
       assert.match(mx.value, /\.skybridge-verify\.invalid$/);
 
-      dns.set('contoso.example', [{ type: 'TXT', data: 'v=spf1 -all' }]);
+      await dns.set('contoso.example', [{ type: 'TXT', data: 'v=spf1 -all' }]);
       const early = await t.call('POST', '/api/v1/domains/contoso.example/verify', { token: adminA });
       assert.equal(early.status, 409);
       assert.equal(early.body.code, 'domain_not_verified');
       assert.match(early.body.detail, /no TXT record "skybridge-verification=.*found "v=spf1 -all"/);
       assert.equal((await t.call('GET', '/api/v1/domains/contoso.example', { token: adminA })).body.lastVerificationAttempt.found, false);
 
-      dns.add('contoso.example', { type: 'TXT', data: [txt.slice(0, 20), txt.slice(20)] }); // long TXT values come in chunks
+      // a wrong record (a typo, or another tenant's code) verifies nothing
+      await dns.add('contoso.example', { type: 'TXT', data: 'skybridge-verification=sbwrongwrongwr' });
+      const wrong = await t.call('POST', '/api/v1/domains/contoso.example/verify', { token: adminA });
+      assert.equal(wrong.body.code, 'domain_not_verified');
+      assert.match(wrong.body.detail, /found .*"skybridge-verification=sbwrongwrongwr"/);
+      // the right record appears late (as DNS publishes it): now it verifies
+      await dns.set('contoso.example', [{ type: 'TXT', data: 'v=spf1 -all' }, { type: 'TXT', data: [txt.slice(0, 20), txt.slice(20)] }]); // long TXT values come in chunks
       const done = await t.call('POST', '/api/v1/domains/contoso.example/verify', { token: adminA });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.isVerified, true);
@@ -67,7 +73,7 @@ for (const kind of storeKinds) {
     test('the MX alternative verifies a domain where TXT records cannot be added; subdomains of a verified domain are verified at once', async () => {
       const added = await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'mx-only.example' } });
       const mx = added.body.verificationRecords.find((r: { type: string }) => r.type === 'MX');
-      dns.set('mx-only.example', [{ type: 'MX', exchange: mx.value, preference: 32767 }]);
+      await dns.set('mx-only.example', [{ type: 'MX', exchange: mx.value, preference: 32767 }]);
       assert.equal((await t.call('POST', '/api/v1/domains/mx-only.example/verify', { token: adminA })).body.isVerified, true);
       const sub = await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'eu.contoso.example' } });
       assert.equal(sub.status, 201);
@@ -81,12 +87,20 @@ for (const kind of storeKinds) {
       // both add a domain nobody verified yet; the first to verify keeps it
       const forA = await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'shared.example' } });
       const forB = await t.call('POST', '/api/v1/domains', { token: adminB, body: { name: 'shared.example' } });
-      dns.set('shared.example', [{ type: 'TXT', data: txtOf(forA) }, { type: 'TXT', data: txtOf(forB) }]);
+      await dns.set('shared.example', [{ type: 'TXT', data: txtOf(forA) }, { type: 'TXT', data: txtOf(forB) }]);
       assert.equal((await t.call('POST', '/api/v1/domains/shared.example/verify', { token: adminA })).status, 200);
       const late = await t.call('POST', '/api/v1/domains/shared.example/verify', { token: adminB });
       assert.equal(late.status, 409);
       assert.equal(late.body.code, 'domain_taken');
       assert.equal((await t.call('GET', '/shared.example/v2.0/.well-known/openid-configuration')).body.issuer.includes(a.tenantId), true);
+    });
+
+    test('a missing record, and DNS failures, are clear errors', async () => {
+      await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'nothing-there.example' } });
+      const missing = await t.call('POST', '/api/v1/domains/nothing-there.example/verify', { token: adminA });
+      assert.equal(missing.body.code, 'domain_not_verified');
+      assert.match(missing.body.detail, /found no TXT record/);
+      assert.ok(missing.body.verificationRecords.length === 2, 'the answer repeats what to add');
     });
 
     test('bad names, reserved names and DNS failures are clear errors', async () => {
@@ -95,7 +109,7 @@ for (const kind of storeKinds) {
         assert.equal(res.status, 400, `${name}: ${JSON.stringify(res.body)}`);
       }
       await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'broken.example' } });
-      dns.failing.add('broken.example');
+      await dns.fail('broken.example');
       const res = await t.call('POST', '/api/v1/domains/broken.example/verify', { token: adminA });
       assert.equal(res.status, 502);
       assert.equal(res.body.code, 'dns_lookup_failed');
@@ -109,12 +123,12 @@ for (const kind of storeKinds) {
         mx: 'contoso-example.mail.svc.skybridge.example',
         spf: 'v=spf1 include:spf.svc.skybridge.example -all',
       };
-      const txt = dns.zone.get(d)!.filter((r) => r.type === 'TXT' && String(r.data).includes('skybridge-verification'));
+      const txt = dns.records(d).filter((r) => r.type === 'TXT' && [r.data].flat().join('').startsWith('skybridge-verification'));
       // two SPF records, an autodiscover CNAME elsewhere, an A record where a CNAME goes, a wrong MX, no DKIM
-      dns.set(d, [...txt, { type: 'TXT', data: 'v=spf1 include:other.example ~all' }, { type: 'TXT', data: 'v=spf1 mx -all' }, { type: 'MX', exchange: 'mail.old-host.example', preference: 10 }]);
-      dns.set(`autodiscover.${d}`, [{ type: 'CNAME', target: 'autodiscover.old-host.example' }]);
-      dns.set(`enterpriseregistration.${d}`, [{ type: 'A', address: '192.0.2.7' }]);
-      dns.set(`enterpriseenrollment.${d}`, [{ type: 'CNAME', target: 'enterpriseenrollment.svc.skybridge.example.' }]);
+      await dns.set(d, [...txt, { type: 'TXT', data: 'v=spf1 include:other.example ~all' }, { type: 'TXT', data: 'v=spf1 mx -all' }, { type: 'MX', exchange: 'mail.old-host.example', preference: 10 }]);
+      await dns.set(`autodiscover.${d}`, [{ type: 'CNAME', target: 'autodiscover.old-host.example' }]);
+      await dns.set(`enterpriseregistration.${d}`, [{ type: 'A', address: '192.0.2.7' }]);
+      await dns.set(`enterpriseenrollment.${d}`, [{ type: 'CNAME', target: 'enterpriseenrollment.svc.skybridge.example.' }]);
       const check = async () => {
         const res = await t.call('GET', `/api/v1/domains/${d}/service-records`, { token: adminA });
         assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -134,25 +148,25 @@ for (const kind of storeKinds) {
       assert.equal(r['Device management'].status, 'ok');
 
       // one SPF record, without the include: the fix is that record with the include added before "all"
-      dns.set(d, [...txt, { type: 'TXT', data: 'v=spf1 include:other.example ~all' }, { type: 'MX', exchange: want.mx, preference: 0 }, { type: 'MX', exchange: 'backup.example', preference: 0 }]);
+      await dns.set(d, [...txt, { type: 'TXT', data: 'v=spf1 include:other.example ~all' }, { type: 'MX', exchange: want.mx, preference: 0 }, { type: 'MX', exchange: 'backup.example', preference: 0 }]);
       r = await check();
       assert.equal(r['Sender policy (SPF)'].status, 'spf_missing_include');
       assert.equal(r['Sender policy (SPF)'].value, 'v=spf1 include:other.example include:spf.svc.skybridge.example ~all');
       assert.equal(r['Mail delivery'].status, 'wrong_value', 'another MX of the same priority takes part of the mail');
 
       // everything right
-      dns.set(d, [...txt, { type: 'TXT', data: want.spf }, { type: 'MX', exchange: want.mx, preference: 0 }, { type: 'MX', exchange: 'backup.example', preference: 20 }]);
-      dns.set(`autodiscover.${d}`, [{ type: 'CNAME', target: 'autodiscover.svc.skybridge.example' }]);
-      dns.set(`enterpriseregistration.${d}`, [{ type: 'CNAME', target: 'enterpriseregistration.svc.skybridge.example' }]);
-      dns.set(`selector1._domainkey.${d}`, [{ type: 'CNAME', target: 'selector1-contoso-example._domainkey.svc.skybridge.example' }]);
+      await dns.set(d, [...txt, { type: 'TXT', data: want.spf }, { type: 'MX', exchange: want.mx, preference: 0 }, { type: 'MX', exchange: 'backup.example', preference: 20 }]);
+      await dns.set(`autodiscover.${d}`, [{ type: 'CNAME', target: 'autodiscover.svc.skybridge.example' }]);
+      await dns.set(`enterpriseregistration.${d}`, [{ type: 'CNAME', target: 'enterpriseregistration.svc.skybridge.example' }]);
+      await dns.set(`selector1._domainkey.${d}`, [{ type: 'CNAME', target: 'selector1-contoso-example._domainkey.svc.skybridge.example' }]);
       const res = await t.call('GET', `/api/v1/domains/${d}/service-records`, { token: adminA });
       assert.equal(res.body.allOk, true, JSON.stringify(res.body.records.filter((x: { status: string }) => x.status !== 'ok')));
       // a failing lookup marks its record only
-      dns.failing.add(`autodiscover.${d}`);
+      await dns.fail(`autodiscover.${d}`);
       r = await check();
       assert.equal(r['Mail client set-up'].status, 'lookup_failed');
       assert.equal(r['Mail delivery'].status, 'ok');
-      dns.failing.delete(`autodiscover.${d}`);
+      await dns.heal(`autodiscover.${d}`);
       // an unverified domain has no service records yet
       assert.equal((await t.call('GET', '/api/v1/domains/broken.example/service-records', { token: adminA })).body.code, 'domain_not_verified');
     });
@@ -212,7 +226,7 @@ for (const kind of storeKinds) {
 
       const added = await t.call('POST', '/api/v1/domains', { token: adminA, body: { name: 'later.example' } });
       assert.match((await t.call('DELETE', '/api/v1/domains/later.example', { token: adminA })).body.detail, /synchronized user waiting for the domain/);
-      dns.set('later.example', [{ type: 'TXT', data: txtOf(added) }]);
+      await dns.set('later.example', [{ type: 'TXT', data: txtOf(added) }]);
       const verified = await t.call('POST', '/api/v1/domains/later.example/verify', { token: adminA });
       assert.equal(verified.body.restoredUserPrincipalNames, 1);
       assert.equal((await t.call('GET', `/api/v1/users/${res.results[0]!.objectId}`, { token: adminA })).body.userPrincipalName, 'zoe@later.example');

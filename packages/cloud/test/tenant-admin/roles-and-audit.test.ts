@@ -146,7 +146,7 @@ for (const kind of storeKinds) {
       await agent.reportPendingDeletions({ pending: 9, limit: 1, sample: [] });
       await call('POST', '/api/v1/sync/allow-deletes', {});
       const added = await call('POST', '/api/v1/domains', { name: 'audit.example' });
-      dns.set('audit.example', [{ type: 'TXT', data: added.verificationRecords[0].value }]);
+      await dns.set('audit.example', [{ type: 'TXT', data: added.verificationRecords[0].value }]);
       await call('POST', '/api/v1/domains/audit.example/verify');
       await call('PATCH', '/api/v1/domains/audit.example', { isDefault: true });
       await call('PATCH', `/api/v1/domains/${tenant.initialDomain}`, { isDefault: true });
