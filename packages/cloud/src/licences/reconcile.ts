@@ -23,7 +23,7 @@ export async function reconcileGroupLicences(w: TenantWrite, range: { fromSeq: n
            WHERE m.tenant_id = $1 AND m.change_seq BETWEEN $2 AND $3
           UNION
           SELECT m.member_id, m.group_id, g.sku_id FROM directory_objects u
-            JOIN memberships m ON m.member_id = u.id JOIN group_licences g ON g.group_id = m.group_id
+            JOIN memberships m ON m.member_id = u.id AND NOT m.removed JOIN group_licences g ON g.group_id = m.group_id
            WHERE u.tenant_id = $1 AND u.change_seq BETWEEN $2 AND $3 AND u.object_type = 'user'`,
     params: [range.fromSeq, range.toSeq],
   });
