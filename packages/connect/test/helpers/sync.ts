@@ -9,14 +9,23 @@ import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
 import { agentConfig, type AgentFiles, type TestDc } from './ad.ts';
 
-/** `overrides` go to the activeDirectory section (containers, …). */
-export async function registeredAgent(dc: TestDc, t: TestCloud, adminToken: string, overrides: Record<string, unknown> = {}): Promise<AgentFiles & { agentId: string }> {
+/**
+ * `overrides` go to the activeDirectory section (containers, …). The test
+ * domain is verified for the tenant (by the operator) unless
+ * `options.verifyDomain` is false, or another tenant of this cloud verified
+ * it first: a verified domain belongs to one tenant, so a second tenant
+ * synced from the same DC gets its users on its initial domain.
+ */
+export async function registeredAgent(dc: TestDc, t: TestCloud, adminToken: string, overrides: Record<string, unknown> = {}, options: { verifyDomain?: boolean } = {}): Promise<AgentFiles & { agentId: string }> {
   const caFile = `${dc.dir}/cloud-ca-${randomUUID()}.pem`;
   writeFileSync(caFile, t.trust.ca!);
   const files = agentConfig(dc, overrides, { topLevel: { cloud: { url: t.url, caFile } } });
   // the test domain's users keep their own UPNs: the operator vouches for the domain (a real tenant verifies it in DNS)
-  const tenant = await t.call('GET', '/api/v1/tenant', { token: adminToken });
-  await t.addVerifiedDomain(tenant.body.id, dc.dnsDomain);
+  if (options.verifyDomain !== false) {
+    const tenant = await t.call('GET', '/api/v1/tenant', { token: adminToken });
+    const res = await t.operator('PUT', `/operator/v1/tenants/${tenant.body.id}/domains/${dc.dnsDomain}`, { verified: true });
+    assert.ok(res.status === 200 || res.body.code === 'domain_taken', `verifying ${dc.dnsDomain}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   const registration = await t.call('POST', '/api/v1/agents/registration-tokens', { token: adminToken });
   const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', registration.body.registrationToken]);
   assert.equal(registered.code, 0, registered.stderr);

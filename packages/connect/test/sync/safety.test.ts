@@ -66,8 +66,13 @@ for (const kind of storeKinds) {
     /** What a tenant holds of synced objects and links, as one digest. */
     const digest = async (tenantId: string) => {
       const store = t.cloud.context.store;
+      // a tenant that is not the first to sync this DC has the domain unverified: its users wait on placeholders, compared by the UPN they wait for
       const objects = await store.query<{ immutable_id: string; object_type: string; attributes: Record<string, unknown>; deleted: boolean }>(
-        `SELECT immutable_id, object_type, attributes, deleted_at IS NOT NULL AS deleted FROM directory_objects WHERE tenant_id = $1 AND source = 'onprem' ORDER BY immutable_id`, [tenantId]);
+        `SELECT o.immutable_id, o.object_type, o.deleted_at IS NOT NULL AS deleted,
+                CASE WHEN q.value IS NULL THEN o.attributes ELSE jsonb_set(o.attributes, '{userPrincipalName}', to_jsonb(q.value)) END AS attributes
+           FROM directory_objects o
+           LEFT JOIN quarantined_values q ON q.object_id = o.id AND q.attribute = 'userPrincipalName' AND q.reason = 'unverified_domain'
+          WHERE o.tenant_id = $1 AND o.source = 'onprem' ORDER BY o.immutable_id`, [tenantId]);
       const links = await store.query<{ g: string; m: string }>(
         `SELECT g.immutable_id AS g, x.immutable_id AS m FROM memberships l JOIN directory_objects g ON g.id = l.group_id JOIN directory_objects x ON x.id = l.member_id
           WHERE l.tenant_id = $1 AND NOT l.removed ORDER BY 1, 2`, [tenantId]);
