@@ -52,6 +52,11 @@ export class TenantWrite {
     return first;
   }
 
+  /** The last change sequence number taken. */
+  get seq(): number {
+    return this.#seq;
+  }
+
   get objectCount(): number {
     return this.#objectCount;
   }

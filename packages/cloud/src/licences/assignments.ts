@@ -25,22 +25,16 @@ export async function subscribedSku(q: Queryable, tenantId: string, skuId: strin
   return { ...sku, seats: rows[0].seats };
 }
 
-/** Seats of a SKU held by live users (a user holding it by several paths takes one). */
+/** Seats of a SKU held by live users (a user holding it by several paths takes one), as the store keeps it. */
 export async function consumedSeats(q: Queryable, tenantId: string, skuId: string): Promise<number> {
-  const { rows } = await q.query<{ n: string | number }>(
-    `SELECT count(DISTINCT ul.user_id) AS n FROM user_licences ul JOIN directory_objects u ON u.id = ul.user_id AND u.deleted_at IS NULL
-      WHERE ul.tenant_id = $1 AND ul.sku_id = $2`,
-    [tenantId, skuId],
-  );
-  return Number(rows[0]!.n);
+  const { rows } = await q.query<{ consumed: number }>('SELECT consumed FROM subscriptions WHERE tenant_id = $1 AND sku_id = $2', [tenantId, skuId]);
+  return rows[0]?.consumed ?? 0;
 }
 
 /** Usage of every subscription of the tenant: the licence report's summary. */
 export async function subscriptionUsage(q: Queryable, tenantId: string): Promise<SubscriptionUsage[]> {
   const { rows } = await q.query<{ sku_id: string; seats: number; consumed: string | number; direct: string | number; via_groups: string | number; errors: string | number }>(
-    `SELECT s.sku_id, s.seats,
-            (SELECT count(DISTINCT ul.user_id) FROM user_licences ul JOIN directory_objects u ON u.id = ul.user_id AND u.deleted_at IS NULL
-              WHERE ul.tenant_id = s.tenant_id AND ul.sku_id = s.sku_id) AS consumed,
+    `SELECT s.sku_id, s.seats, s.consumed,
             (SELECT count(*) FROM user_licences ul JOIN directory_objects u ON u.id = ul.user_id AND u.deleted_at IS NULL
               WHERE ul.tenant_id = s.tenant_id AND ul.sku_id = s.sku_id AND ul.via_group_id IS NULL) AS direct,
             (SELECT count(DISTINCT ul.user_id) FROM user_licences ul JOIN directory_objects u ON u.id = ul.user_id AND u.deleted_at IS NULL

@@ -46,8 +46,6 @@ export function retryWaiting(w: TenantWrite, skuId: string): Promise<void> {
   }, false);
 }
 
-const live = (alias: string) => `JOIN directory_objects ${alias}_u ON ${alias}_u.id = ${alias}.user_id AND ${alias}_u.deleted_at IS NULL`;
-
 async function reconcilePairs(w: TenantWrite, pairs: Pairs, retryAfterRemoval = true): Promise<void> {
   const params = [w.tenantId, ...pairs.params];
   const member = (c: string) => `EXISTS (SELECT 1 FROM memberships m JOIN directory_objects u ON u.id = m.member_id
@@ -77,11 +75,7 @@ async function reconcilePairs(w: TenantWrite, pairs: Pairs, retryAfterRemoval = 
         WHERE ${member('c')}
           AND NOT EXISTS (SELECT 1 FROM user_licences x WHERE x.user_id = c.user_id AND x.sku_id = c.sku_id AND x.via_group_id = c.group_id)
      ),
-     avail AS (
-       SELECT s.sku_id, s.seats - (SELECT count(DISTINCT ul.user_id) FROM user_licences ul ${live('ul')}
-                                    WHERE ul.tenant_id = $1 AND ul.sku_id = s.sku_id) AS free
-         FROM subscriptions s WHERE s.tenant_id = $1 AND s.sku_id IN (SELECT sku_id FROM want)
-     ),
+     avail AS (SELECT s.sku_id, s.seats - s.consumed AS free FROM subscriptions s WHERE s.tenant_id = $1),
      ranked AS (
        SELECT want.*, dense_rank() OVER (PARTITION BY want.sku_id, (want.located AND NOT want.holds) ORDER BY want.user_id) AS seat_rank FROM want
      ),

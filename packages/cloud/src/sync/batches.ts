@@ -41,7 +41,7 @@ export async function applyBatch(
     if (wait > 0) {
       throw new SkybridgeError('rate_limited', `this tenant's sync batches are above ${w.quotas.syncOperationsPerMinute} operations a minute: send the same batch again in ${wait} s`, { extensions: { retryAfter: wait } });
     }
-    const startCount = w.objectCount;
+    const startSeq = w.seq;
     const results: SyncObjectResult[] = [];
     const lookups = await BatchLookups.load(w, input.request.operations);
     // independent creations and updates in bulk, then everything else object by object, in batch order
@@ -53,7 +53,7 @@ export async function applyBatch(
     await recordSyncErrors(tx, input.tenantId, input.request.operations, results);
     // values this batch set free go back to the objects waiting for them
     await releaseFreedValues(w);
-    counts = [startCount, w.objectCount];
+    counts = [startSeq, w.seq];
     await w.finish();
     const batchId = randomUUID();
     await tx.query(
@@ -69,15 +69,15 @@ export async function applyBatch(
 
 /**
  * Planner statistics follow the directory's growth: each time a tenant's
- * object count passes a power of two (from 1,024 on), the directory tables
- * are analyzed. PostgreSQL's autovacuum would do it in time; the embedded
- * store has no autovacuum, and stale statistics there turn index lookups
- * into scans of the whole tenant.
+ * change sequence (one step per object or membership change) passes a power
+ * of two (from 1,024 on), the directory tables are analyzed. PostgreSQL's
+ * autovacuum would do it in time; the embedded store has no autovacuum, and
+ * stale statistics there turn index lookups into scans (a group's members
+ * counted while it was empty make every membership probe a scan).
  */
 async function refreshStatistics(store: Store, before: number, after: number): Promise<void> {
   if (after < 1024 || Math.floor(Math.log2(after)) === Math.floor(Math.log2(Math.max(1, before)))) return;
-  await store.query('ANALYZE directory_objects');
-  await store.query('ANALYZE memberships');
+  for (const table of ['directory_objects', 'memberships', 'user_licences']) await store.query(`ANALYZE ${table}`);
 }
 
 /**

@@ -129,6 +129,23 @@ for (const kind of storeKinds) {
       assert.equal((await t.call('GET', '/api/v1/subscriptions', { token: admin })).body.items[0].consumed, 0);
     });
 
+    test('the seats used, kept by the store through every change above, equal a count of the live holders', async () => {
+      const { rows } = await t.cloud.context.store.query<{ sku_id: string; consumed: number; counted: string | number }>(
+        `SELECT s.sku_id, s.consumed, (SELECT count(DISTINCT l.user_id) FROM user_licences l JOIN directory_objects u ON u.id = l.user_id AND u.deleted_at IS NULL
+                                        WHERE l.tenant_id = s.tenant_id AND l.sku_id = s.sku_id) AS counted
+           FROM subscriptions s WHERE s.tenant_id = $1`, [tenant.tenantId]);
+      for (const r of rows) assert.equal(r.consumed, Number(r.counted), r.sku_id);
+      // a deleted holder frees its seat, a restored one takes it again
+      await t.call('POST', `/api/v1/users/${users.cid!.id}/licenses`, { token: admin, body: { skuId: 'SKYBRIDGE_BASIC' } });
+      const used = async () => (await t.call('GET', '/api/v1/subscriptions', { token: admin })).body.items[0].consumed as number;
+      const before = await used();
+      await sync([{ op: 'delete', type: 'user', immutableId: users.cid!.immutableId }]);
+      assert.equal(await used(), before - 1);
+      await sync([{ op: 'upsert', type: 'user', immutableId: users.cid!.immutableId, attributes: { userPrincipalName: `cid@${tenant.initialDomain}`, displayName: 'cid' } }]);
+      assert.equal(await used(), before, 'restored with its direct licence');
+      await t.call('DELETE', `/api/v1/users/${users.cid!.id}/licenses/SKYBRIDGE_BASIC`, { token: admin });
+    });
+
     test('licences gate applications that require a service plan', async () => {
       const app = await t.call('POST', '/api/v1/applications', { token: admin, body: { displayName: 'Payroll', redirectUris: ['https://payroll.example/callback'], requiredServicePlans: ['SSO_APPS'] } });
       assert.equal(app.status, 201, JSON.stringify(app.body));
