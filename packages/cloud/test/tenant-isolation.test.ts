@@ -338,6 +338,13 @@ const cases: Record<string, Case> = {
     const all = JSON.stringify((await w.t.call('GET', '/api/v1/audit-logs?limit=1000', { token: w.adminB })).body);
     assert.ok(!all.includes(w.ids.user) && !all.includes(w.a.initialDomain));
   },
+  'GET /api/v1/sign-ins': async (w) => {
+    const { recordSignIn } = await import('../src/signin/sign-in-log.ts');
+    await recordSignIn(w.t.cloud.context.store, w.a.tenantId, { userId: w.ids.user, userPrincipalName: `carol@${w.a.initialDomain}`, clientId: w.ids.app, method: 'cloud_password', result: 'failure', errorCode: 'invalid_password', sourceIp: '127.0.0.1', userAgent: 'test' });
+    assert.equal((await w.t.call('GET', '/api/v1/sign-ins', { token: w.adminA })).body.items.length, 1);
+    assert.deepEqual((await w.t.call('GET', '/api/v1/sign-ins', { token: w.adminB })).body.items, []);
+    assert.deepEqual((await w.t.call('GET', `/api/v1/sign-ins?userId=${w.ids.user}`, { token: w.adminB })).body.items, []);
+  },
   'PUT /operator/v1/tenants/:tenantId/subscriptions/:skuId': async (w) => {
     const res = await w.t.call('PUT', `/operator/v1/tenants/${w.b.tenantId}/subscriptions/SKYBRIDGE_BASIC`, { token: w.adminB, body: { seats: 1000 } });
     assert.equal(res.status, 401, 'a tenant cannot buy its own seats');

@@ -24,6 +24,7 @@ import { routes } from '../routes/index.ts';
 import { buildApp, problemResponse } from './app.ts';
 import { isUuid } from '../directory/objects.ts';
 import { SyncThrottle } from '../sync/throttle.ts';
+import { handleInteraction } from '../signin/interactions.ts';
 
 export interface CloudOptions {
   /** Port to listen on; 0 picks a free one. Default 8443 (HTTPS) or 8080 (--http). */
@@ -185,7 +186,10 @@ async function dispatch(cloud: CloudContext, req: IncomingMessage, res: ServerRe
   if (match) {
     const tenantId = await resolveTenant(cloud.store, match[1]!);
     if (!tenantId) return sendProblem(res, new SkybridgeError('not_found', `there is no tenant ${match[1]}: use the tenant id or one of its verified domains`));
-    return cloud.oidc.handle(req, res, tenantId, match[2] ?? '');
+    const rest = match[2] ?? '';
+    // the hosted sign-in pages, then everything else of the tenant's OpenID provider
+    if (rest.startsWith('/interaction/') && (await handleInteraction(cloud, await cloud.oidc.get(tenantId), tenantId, req, res, rest))) return;
+    return cloud.oidc.handle(req, res, tenantId, rest);
   }
   return api(req, res);
 }

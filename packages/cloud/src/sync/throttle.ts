@@ -11,10 +11,14 @@
 export class SyncThrottle {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
-  /** Takes `operations` from the tenant's bucket: 0 when taken, else the whole seconds to wait before trying again. */
-  take(tenantId: string, operations: number, perMinute: number, now = Date.now()): number {
+  /**
+   * Takes `operations` from the key's bucket (a tenant; sign-in uses tenant and
+   * source address): 0 when taken, else the whole seconds to wait before
+   * trying again. The bucket holds `burstSeconds` worth of the rate.
+   */
+  take(tenantId: string, operations: number, perMinute: number, now = Date.now(), burstSeconds = 10): number {
     if (!(perMinute > 0)) return 0;
-    const capacity = Math.max(1, perMinute / 6);
+    const capacity = Math.max(1, (perMinute * burstSeconds) / 60);
     const perMs = perMinute / 60_000;
     const bucket = this.#buckets.get(tenantId) ?? { tokens: capacity, at: now };
     bucket.tokens = Math.min(capacity, bucket.tokens + Math.max(0, now - bucket.at) * perMs);

@@ -1,0 +1,223 @@
+/**
+ * Sign-in through the tenant's OpenID Connect provider, driven by a certified
+ * relying-party library (openid-client) and a browser with a real cookie jar:
+ * authorization code with PKCE, the first-sign-in password change, single
+ * sign-on across two applications, logout, licence gating, smart lockout,
+ * rate limits and the sign-in log.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { issueOneTimePassword, type CreatedTenant } from '@skybridge/cloud';
+import { httpExchange } from '@skybridge/connect';
+import { storeKinds } from '../helpers/stores.ts';
+import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
+import { TestBrowser, type Page } from '../helpers/browser.ts';
+import { registerTestAgent } from '../helpers/agent.ts';
+
+const guid = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64');
+
+for (const kind of storeKinds) {
+  describe(`sign-in (${kind})`, () => {
+    let t: TestCloud;
+    let tenant: CreatedTenant;
+    let admin: string;
+    const apps: Record<string, { clientId: string; clientSecret: string; redirect: string; config?: oidc.Configuration }> = {};
+    const ada = { id: '', upn: '', oneTime: '', password: 'correct horse battery staple' };
+    let session: TestBrowser;
+    let idToken: string;
+
+    /** openid-client fetches through the test's trust of the cloud's certificate */
+    const fetchWithTrust = async (url: string, options: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown }) => {
+      const headers = Object.fromEntries(new Headers(options.headers).entries());
+      const res = await httpExchange(url, { method: options.method ?? 'GET', headers, body: options.body == null ? undefined : String(options.body), trust: t.trust });
+      const out = new Headers();
+      for (const [k, v] of Object.entries(res.headers)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [String(v)]) out.append(k, x);
+      return new Response([204, 304].includes(res.status) ? null : res.text, { status: res.status, headers: out });
+    };
+    const configFor = async (name: string) => {
+      const app = apps[name]!;
+      app.config ??= await oidc.discovery(new URL(tenant.issuer), app.clientId, undefined, oidc.ClientSecretBasic(app.clientSecret), { [oidc.customFetch]: fetchWithTrust as never });
+      return app.config;
+    };
+    const browser = (localAddress?: string) => new TestBrowser({ ca: t.trust.ca!, ...(localAddress ? { localAddress } : {}), stopAt: (u) => u.hostname.endsWith('.app.example') });
+    /** An authorization request from the browser: where it ended, and how the app redeems the code it got. */
+    const authorize = async (b: TestBrowser, name: string, extra: Record<string, string> = {}) => {
+      const config = await configFor(name);
+      const verifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: apps[name]!.redirect, scope: 'openid profile email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce, ...extra,
+      });
+      const page = await b.go(url.toString());
+      return { page, redeem: (at: Page = page) => oidc.authorizationCodeGrant(config, new URL(at.url), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }) };
+    };
+    const atApp = (page: Page, name: string) => assert.equal(new URL(page.url).hostname, `${name}.app.example`, `expected the redirect to ${name}, got ${page.status} ${page.url}: ${page.text.slice(0, 400)}`);
+    const isSignInPage = (page: Page) => assert.ok(page.status === 200 && page.text.includes('autocomplete="current-password"'), `expected the sign-in page, got ${page.status} ${page.url}`);
+    const signIns = async (query = '') => (await t.call('GET', `/api/v1/sign-ins?limit=200${query}`, { token: admin })).body.items as any[];
+
+    before(async () => {
+      t = await startTestCloud(kind);
+      tenant = await t.createTenant('contoso');
+      admin = await t.token(tenant);
+      for (const [name, plans] of [['one', []], ['two', []], ['payroll', ['SSO_APPS']]] as const) {
+        const redirect = `https://${name}.app.example/callback`;
+        const res = await t.call('POST', '/api/v1/applications', { token: admin, body: { displayName: `App ${name}`, redirectUris: [redirect], requiredServicePlans: plans } });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        apps[name] = { clientId: res.body.clientId, clientSecret: res.body.clientSecret, redirect };
+      }
+      ada.upn = `ada@${tenant.initialDomain}`;
+      ada.id = (await t.call('POST', '/api/v1/users', { token: admin, body: { userPrincipalName: ada.upn, displayName: 'Ada Lovelace', mail: ada.upn } })).body.id;
+      ada.oneTime = await issueOneTimePassword(t.cloud.context.store, tenant.tenantId, ada.upn);
+    });
+    after(() => t?.close());
+
+    test('authorization code with PKCE: wrong and unknown look alike; the one-time password is changed at first sign-in; the ID token names the user', async () => {
+      session = browser();
+      const { page, redeem } = await authorize(session, 'one');
+      isSignInPage(page);
+      assert.match(page.text, /<html lang="en">/);
+      assert.match(page.text, /<label for="username">/);
+      assert.match(page.text, /to App one with your contoso account/);
+      assert.equal(page.headers['x-frame-options'], 'DENY');
+
+      const wrong = await session.submit(page, { username: ada.upn, password: 'not-the-password' });
+      assert.equal(wrong.status, 401);
+      assert.match(wrong.text, /role="alert" id="error">Your user name or password is incorrect/);
+      const unknown = await session.submit(wrong, { username: `nobody@${tenant.initialDomain}`, password: 'not-the-password' });
+      assert.equal(unknown.status, 401);
+      assert.equal(unknown.text.replace(/nobody@[^"]+/g, 'X').replace(/value="[^"]*"/g, ''), wrong.text.replace(/ada@[^"]+/g, 'X').replace(/value="[^"]*"/g, ''), 'an unknown user gets exactly the page of a wrong password');
+      const forged = await session.go(/action="([^"]+)"/.exec(unknown.text)![1]!, { username: ada.upn, password: ada.oneTime, csrf: 'forged' });
+      assert.equal(forged.status, 403, 'a form without its anti-forgery token is refused');
+
+      const change = await session.submit(unknown, { username: ada.upn, password: ada.oneTime });
+      assert.match(change.text, /Change your password/);
+      const weak = await session.submit(change, { current: ada.oneTime, new: 'short', confirm: 'short' });
+      assert.match(weak.text, /at least 12 characters/);
+      const mismatch = await session.submit(weak, { current: ada.oneTime, new: ada.password, confirm: `${ada.password}!` });
+      assert.match(mismatch.text, /differ/);
+      const done = await session.submit(mismatch, { current: ada.oneTime, new: ada.password, confirm: ada.password });
+      atApp(done, 'one');
+
+      const tokens = await redeem(done);
+      const claims = tokens.claims()!;
+      assert.equal(claims.sub, ada.id);
+      assert.equal(claims.oid, ada.id);
+      assert.equal(claims.upn, ada.upn);
+      assert.equal(claims.preferred_username, ada.upn);
+      assert.equal(claims.tid, tenant.tenantId);
+      assert.equal(claims.name, 'Ada Lovelace');
+      assert.equal(claims.iss, tenant.issuer);
+      idToken = tokens.id_token!;
+      const info = await oidc.fetchUserInfo(await configFor('one'), tokens.access_token, ada.id);
+      assert.equal(info.upn, ada.upn);
+      // a code works once
+      await assert.rejects(redeem(done), (err: { error?: string }) => err.error === 'invalid_grant');
+      // the one-time password is spent
+      const { rows } = await t.cloud.context.store.query<{ password_must_change: boolean }>('SELECT password_must_change FROM directory_objects WHERE id = $1', [ada.id]);
+      assert.equal(rows[0]!.password_must_change, false);
+    });
+
+    test('single sign-on: a second application gets a code without a prompt; logout ends the session for both', async () => {
+      const two = await authorize(session, 'two');
+      atApp(two.page, 'two');
+      const claims = (await two.redeem()).claims()!;
+      assert.equal(claims.sub, ada.id);
+
+      const logout = oidc.buildEndSessionUrl(await configFor('one'), { id_token_hint: idToken });
+      const confirm = await session.go(logout.toString());
+      assert.equal(confirm.status, 200);
+      assert.match(confirm.text, /Sign out of every application/);
+      const out = await session.submit(confirm, { logout: 'yes' }, 'op.logoutForm');
+      assert.equal(out.status, 200);
+      assert.match(out.text, /You signed out/);
+      isSignInPage((await authorize(session, 'one')).page);
+      isSignInPage((await authorize(session, 'two')).page);
+    });
+
+    test('an application that requires a licence refuses users without it, with the reason; with the licence it lets them in', async () => {
+      const b = browser();
+      const { page } = await authorize(b, 'payroll');
+      const refused = await b.submit(page, { username: ada.upn, password: ada.password });
+      atApp(refused, 'payroll');
+      const q = new URL(refused.url).searchParams;
+      assert.equal(q.get('error'), 'access_denied');
+      assert.match(q.get('error_description')!, /App payroll needs a licence that includes SSO_APPS/);
+      assert.equal(q.get('code'), null);
+
+      await t.operator('PUT', `/operator/v1/tenants/${tenant.tenantId}/subscriptions/SKYBRIDGE_BASIC`, { seats: 5 });
+      await t.call('PATCH', `/api/v1/users/${ada.id}`, { token: admin, body: { usageLocation: 'GB' } });
+      assert.equal((await t.call('POST', `/api/v1/users/${ada.id}/licenses`, { token: admin, body: { skuId: 'SKYBRIDGE_BASIC' } })).status, 201);
+      const allowed = await authorize(b, 'payroll');
+      atApp(allowed.page, 'payroll');
+      assert.equal((await allowed.redeem()).claims()!.sub, ada.id, 'single sign-on, now licensed');
+    });
+
+    test('smart lockout counts failures per user and source: the guessing address is locked out, the user elsewhere is not', async () => {
+      const guesser = browser('127.0.0.2');
+      let page = (await authorize(guesser, 'one')).page;
+      for (let i = 1; i <= 10; i++) {
+        page = await guesser.submit(page, { username: ada.upn, password: `guess-${i}` });
+        assert.equal(page.status, 401, `attempt ${i}`);
+      }
+      assert.match(page.text, /locked for now to protect it.*Try again in 60 seconds/);
+      const stillLocked = await guesser.submit(page, { username: ada.upn, password: ada.password });
+      assert.equal(stillLocked.status, 429, 'while locked, even the right password is not checked');
+      const elsewhere = browser('127.0.0.3');
+      const ok = await elsewhere.submit((await authorize(elsewhere, 'one')).page, { username: ada.upn, password: ada.password });
+      atApp(ok, 'one');
+    });
+
+    test('too many attempts from one address are slowed down with 429 and Retry-After', async () => {
+      const flood = browser('127.0.0.4');
+      let page = (await authorize(flood, 'one')).page;
+      let last: Page = page;
+      for (let i = 0; i < 40; i++) { // 30 a minute, refilled as the loop runs: well before 40
+        last = await flood.submit(page, { username: `user${i}@${tenant.initialDomain}`, password: 'not-a-password' });
+        if (last.status === 429) break;
+        page = last;
+      }
+      assert.equal(last.status, 429);
+      assert.ok(Number(last.headers['retry-after']) > 0);
+      assert.match(last.text, /Too many sign-in attempts from your network/);
+    });
+
+    test('synchronized users and federated domains get a page that says what is not available yet; disabled accounts are refused', async () => {
+      const agent = await registerTestAgent(t, tenant, admin);
+      const { epoch } = await agent.acquireLease(60);
+      await agent.sendBatch(`si-${randomUUID()}`, { epoch, operations: [{ op: 'upsert', type: 'user', immutableId: guid(), attributes: { userPrincipalName: `grace@${tenant.initialDomain}`, displayName: 'Grace' } }] });
+      const b = browser('127.0.0.5');
+      const synced = await b.submit((await authorize(b, 'one')).page, { username: `grace@${tenant.initialDomain}`, password: 'her-ad-password' });
+      assert.match(synced.text, /comes from your organisation&#39;s Active Directory/);
+
+      await t.addVerifiedDomain(tenant.tenantId, 'fed.example');
+      const saml = { protocol: 'saml', issuerUri: 'http://idp.fed.example/adfs/services/trust', passiveSignInUri: 'https://idp.fed.example/adfs/ls/', signingCertificate: t.trust.ca! };
+      assert.equal((await t.call('PATCH', '/api/v1/domains/fed.example', { token: admin, body: { authenticationType: 'federated', federation: saml } })).status, 200);
+      const federated = await b.submit(synced, { username: 'someone@fed.example', password: 'whatever-it-is' });
+      assert.match(federated.text, /fed\.example signs in at your organisation&#39;s own identity provider/);
+
+      const upn = `off@${tenant.initialDomain}`;
+      const off = (await t.call('POST', '/api/v1/users', { token: admin, body: { userPrincipalName: upn, displayName: 'Off' } })).body.id;
+      const password = await issueOneTimePassword(t.cloud.context.store, tenant.tenantId, upn);
+      await t.call('PATCH', `/api/v1/users/${off}`, { token: admin, body: { accountEnabled: false } });
+      const disabled = await b.submit(federated, { username: upn, password });
+      assert.equal(disabled.status, 403);
+      assert.match(disabled.text, /Your account is disabled/);
+    });
+
+    test('the sign-in log records every attempt with its precise reason, and never a password', async () => {
+      const log = await signIns();
+      const reasons = new Set(log.map((e) => e.failureReason).filter(Boolean));
+      for (const r of ['invalid_password', 'unknown_user', 'locked_out', 'rate_limited', 'method_unavailable', 'licence_required', 'account_disabled']) assert.ok(reasons.has(r), `a ${r} entry`);
+      const successes = log.filter((e) => e.result === 'success' && e.userId === ada.id);
+      assert.ok(successes.some((e) => e.method === 'cloud_password' && e.appDisplayName === 'App one'));
+      assert.ok(successes.some((e) => e.method === 'single_sign_on' && e.appDisplayName === 'App two'));
+      assert.ok(log.some((e) => e.ipAddress === '127.0.0.2' && e.failureReason === 'locked_out'));
+      const text = JSON.stringify(log);
+      for (const secret of [ada.password, ada.oneTime, 'guess-3', 'her-ad-password']) assert.ok(!text.includes(secret), 'no password in the log');
+      assert.deepEqual((await signIns(`&userId=${ada.id}&result=failure`)).every((e) => e.userId === ada.id && e.result === 'failure'), true);
+    });
+  });
+}
