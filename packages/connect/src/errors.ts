@@ -25,6 +25,9 @@ export const connectErrorCodes = [
   // the connector space
   'connector_space_locked',
   'connector_space_invalid',
+  // pass-through authentication
+  'pta_bad_request',
+  'pta_bad_credential',
   // synchronization to the cloud
   'sync_not_registered',
   'sync_delete_threshold',

@@ -22,3 +22,5 @@ export { RuleSet, type RuledProjection, type Sources } from './rules/rule-set.ts
 export { compileExpression } from './rules/expression/compile.ts';
 export { immutableIdOf, sourceAnchors, type SourceAnchor } from './sync/source-anchor.ts';
 export { exportHash } from './sync/planner.ts';
+export { ChannelRunner } from './cloud/channel-runner.ts';
+export { PassThroughAuthenticator } from './pta/pass-through.ts';

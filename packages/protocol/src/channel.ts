@@ -6,7 +6,45 @@ import { z } from 'zod';
  * with a response carrying the same id. Request kinds grow with features
  * (pass-through authentication, writeback); `ping` checks liveness end to end.
  */
-export const channelRequestKinds = ['ping'] as const;
+export const channelRequestKinds = ['ping', 'passThroughAuthentication'] as const;
+
+/**
+ * Pass-through authentication. The cloud encrypts the password to the
+ * agent's public key (compact JWE, ECDH-ES+A256KW with A256GCM) and sends it
+ * with the user's name; the agent binds to AD as the user and answers with
+ * the outcome only. Nothing is cached on either side.
+ */
+export const passThroughRequest = z.strictObject({
+  userPrincipalName: z.string().min(3).max(320),
+  credential: z.string().min(1).max(8192),
+});
+export type PassThroughRequest = z.infer<typeof passThroughRequest>;
+
+/** AD's bind data codes, and what each means for a sign-in. */
+export const passThroughOutcomes = {
+  success: null,
+  invalid_credentials: '52e',
+  password_expired: '532',
+  account_disabled: '533',
+  account_expired: '701',
+  must_change_password: '773',
+  account_locked: '775',
+  other: null,
+} as const;
+export type PassThroughOutcome = keyof typeof passThroughOutcomes;
+
+export const passThroughResponse = z.strictObject({
+  outcome: z.enum(Object.keys(passThroughOutcomes) as [PassThroughOutcome, ...PassThroughOutcome[]]),
+  /** AD's data code when the bind was refused */
+  dataCode: z.string().max(8).optional(),
+});
+export type PassThroughResponse = z.infer<typeof passThroughResponse>;
+
+export function outcomeOfDataCode(code: string): PassThroughOutcome {
+  const found = Object.entries(passThroughOutcomes).find(([, c]) => c === code.toLowerCase());
+  // 525 (no such user) reads as a wrong password: nobody learns which names exist
+  return found ? (found[0] as PassThroughOutcome) : code.toLowerCase() === '525' ? 'invalid_credentials' : 'other';
+}
 
 export const channelRequest = z.strictObject({
   type: z.literal('request'),

@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
+  ChannelRunner, PassThroughAuthenticator,
 } from '@skybridge/connect';
 
 const agentVersion = '0.1.0';
@@ -205,11 +206,26 @@ export function connectCommand(): Command {
         onError: (err) => process.stderr.write(`skybridge: cycle failed, retrying: ${err.message}\n`),
         onNotifierError: (err, retry) => process.stderr.write(`skybridge: change notification lost (${err.message}); reconnecting in ${Math.round(retry / 1000)} s\n`),
       });
+      // the channel: every registered agent answers pass-through authentication, active or standby
+      const authenticator = cloud ? new PassThroughAuthenticator(loaded.config.activeDirectory, cloud.credentials.privateJwk) : null;
+      const channel = cloud ? new ChannelRunner(cloud, {
+        version: agentVersion,
+        log: (line) => log(line),
+        onRequest: async (request) => {
+          if (request.kind === 'ping') return { pong: true };
+          if (request.kind === 'passThroughAuthentication') return authenticator!.handle(request.payload);
+          throw new ConnectError('pta_bad_request', `this agent does not know the request ${request.kind as string}: upgrade it`);
+        },
+      }) : null;
       try {
+        channel?.start();
         await watcher.start();
         log(`running${staging ? ' in staging mode' : ''}: following Active Directory (Ctrl-C to stop)`);
         await new Promise<void>((resolve) => {
-          const stop = () => void watcher.stop().then(resolve, resolve);
+          const stop = () => {
+            channel?.stop();
+            void watcher.stop().then(resolve, resolve);
+          };
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });

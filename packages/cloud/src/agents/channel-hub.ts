@@ -69,6 +69,11 @@ export class AgentChannelHub {
     this.#logger.info({ agentId, tenantId }, 'agent channel open');
   }
 
+  /** The agents of a tenant whose channel is open, longest connected first. */
+  connectedAgents(tenantId: string): string[] {
+    return [...this.#connections.entries()].filter(([, c]) => c.tenantId === tenantId).sort((a, b) => a[1].connectedAt.getTime() - b[1].connectedAt.getTime()).map(([id]) => id);
+  }
+
   isConnected(agentId: string): boolean {
     return this.#connections.has(agentId);
   }

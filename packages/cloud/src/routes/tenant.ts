@@ -33,12 +33,14 @@ const tenantChanges = z.strictObject({
   blockHardMatchTakeover: z.boolean().optional(),
   /** off: every synchronized object becomes cloud-managed and stays, and agents get no lease; on again: a full sync takes them back (hard match) */
   directorySynchronizationEnabled: z.boolean().optional(),
+  /** synchronized users of managed domains sign in with their AD password, checked by the tenant's agents */
+  passThroughAuthentication: z.boolean().optional(),
 });
 
 async function readTenant(ctx: RequestContext<Principal>) {
   const { tenantId } = ctx.principal;
-  const { rows } = await ctx.cloud.store.query<{ id: string; name: string; initial_domain: string; object_count: number; quotas: object; dir_sync_enabled: boolean; created_at: Date | string; block_soft_match: boolean; block_hard_match_takeover: boolean }>(
-    'SELECT id, name, initial_domain, object_count, quotas, dir_sync_enabled, created_at, block_soft_match, block_hard_match_takeover FROM tenants WHERE id = $1',
+  const { rows } = await ctx.cloud.store.query<{ id: string; name: string; initial_domain: string; object_count: number; quotas: object; dir_sync_enabled: boolean; created_at: Date | string; block_soft_match: boolean; block_hard_match_takeover: boolean; pass_through_auth: boolean }>(
+    'SELECT id, name, initial_domain, object_count, quotas, dir_sync_enabled, created_at, block_soft_match, block_hard_match_takeover, pass_through_auth FROM tenants WHERE id = $1',
     [tenantId],
   );
   const t = rows[0];
@@ -57,6 +59,7 @@ async function readTenant(ctx: RequestContext<Principal>) {
     directorySynchronizationEnabled: t.dir_sync_enabled,
     blockSoftMatch: t.block_soft_match,
     blockHardMatchTakeover: t.block_hard_match_takeover,
+    passThroughAuthentication: t.pass_through_auth,
     domains: domains.map((d) => ({ name: d.name, isInitial: d.is_initial, isDefault: d.is_default, isVerified: d.verified })),
   });
 }
@@ -69,20 +72,21 @@ export const tenantRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'PATCH', path: '/api/v1/tenant', roles: ['GlobalAdministrator', 'HybridIdentityAdministrator'],
-    summary: 'Changes the tenant\'s directory synchronization switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover.',
+    summary: 'Changes the tenant\'s switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover, passThroughAuthentication.',
     requestBody: tenantChanges,
     handler: async (ctx) => {
       const changes = await ctx.body(tenantChanges, 'the tenant changes');
       await ctx.cloud.store.transaction(async (tx) => {
         const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal));
-        const switches = async () => (await tx.query<{ dir_sync_enabled: boolean; block_soft_match: boolean; block_hard_match_takeover: boolean }>(
-          'SELECT dir_sync_enabled, block_soft_match, block_hard_match_takeover FROM tenants WHERE id = $1', [ctx.principal.tenantId])).rows.map((r) => ({
-          directorySynchronizationEnabled: r.dir_sync_enabled, blockSoftMatch: r.block_soft_match, blockHardMatchTakeover: r.block_hard_match_takeover,
+        const switches = async () => (await tx.query<{ dir_sync_enabled: boolean; block_soft_match: boolean; block_hard_match_takeover: boolean; pass_through_auth: boolean }>(
+          'SELECT dir_sync_enabled, block_soft_match, block_hard_match_takeover, pass_through_auth FROM tenants WHERE id = $1', [ctx.principal.tenantId])).rows.map((r) => ({
+          directorySynchronizationEnabled: r.dir_sync_enabled, blockSoftMatch: r.block_soft_match, blockHardMatchTakeover: r.block_hard_match_takeover, passThroughAuthentication: r.pass_through_auth,
         }))[0];
         const before = await switches();
         await tx.query(
-          `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover) WHERE id = $1`,
-          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null],
+          `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover),
+                  pass_through_auth = coalesce($4, pass_through_auth) WHERE id = $1`,
+          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null, changes.passThroughAuthentication ?? null],
         );
         if (changes.directorySynchronizationEnabled === false) await turnDirectorySyncOff(w);
         if (changes.directorySynchronizationEnabled === true) {

@@ -22,6 +22,7 @@ import { lockoutState, recordFailure, recordSuccess } from './lockout.ts';
 import { recordSignIn, type SignInMethod } from './sign-in-log.ts';
 import { changePasswordPage, messagePage, pageHeaders, signInPage } from './pages.ts';
 import { checkNewPassword } from './password-policy.ts';
+import { passThroughAuthenticate } from './pass-through.ts';
 
 /** Sign-in attempts one source address may make against a tenant per minute. */
 export const attemptsPerMinute = 30;
@@ -143,6 +144,7 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
     await log({ userId: user?.id ?? null, method: method.method, result: 'failure', errorCode: 'method_unavailable' });
     return showSignIn(ctx, details, { username, error: method.message, status: 400 });
   }
+  if (method.kind === 'pass_through') return passThroughLogin(ctx, details, user!, username, password, source);
   const ok = user?.password_hash ? await verifyPassword(user.password_hash, password) : (await verifyPassword(await decoy, password), false);
   if (!user || !ok) {
     const state = await recordFailure(cloud.store, tenantId, userKey, source);
@@ -162,13 +164,15 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
 }
 
 /** How a user signs in, from the user and its UPN's domain (home-realm discovery). */
-async function methodFor(ctx: Ctx, user: SignInUser | undefined, username: string): Promise<{ kind: 'password' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
+async function methodFor(ctx: Ctx, user: SignInUser | undefined, username: string): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
   const domain = username.slice(username.lastIndexOf('@') + 1).toLowerCase();
   const { rows } = await ctx.cloud.store.query<{ authentication: string }>('SELECT authentication FROM domains WHERE tenant_id = $1 AND name = $2 AND verified', [ctx.tenantId, domain]);
   if (rows[0]?.authentication === 'federated') {
     return { kind: 'unavailable', method: 'federated', message: `${domain} signs in at your organisation's own identity provider, which this sign-in page cannot send you to yet. Contact your administrator.` };
   }
   if (user?.source === 'onprem') {
+    const { rows: t } = await ctx.cloud.store.query<{ pass_through_auth: boolean }>('SELECT pass_through_auth FROM tenants WHERE id = $1', [ctx.tenantId]);
+    if (t[0]?.pass_through_auth) return { kind: 'pass_through' };
     return { kind: 'unavailable', method: 'password_hash_sync', message: 'Your account comes from your organisation\'s Active Directory, and signing in here with that password is not available yet (password hash synchronization and pass-through authentication). Contact your administrator.' };
   }
   return { kind: 'password' };
@@ -193,10 +197,10 @@ async function submitPasswordChange(ctx: Ctx, details: Details, form: URLSearchP
   await finishLogin(ctx, details, fresh, 'cloud_password');
 }
 
-async function finishLogin(ctx: Ctx, details: Details, user: SignInUser, method: SignInMethod) {
+async function finishLogin(ctx: Ctx, details: Details, user: SignInUser, method: SignInMethod, agentId: string | null = null) {
   await recordSignIn(ctx.cloud.store, ctx.tenantId, {
     userId: user.id, userPrincipalName: user.upn, clientId: String(details.params.client_id), method, result: 'success',
-    sourceIp: ctx.cloud.oidc.clientAddress(ctx.req), userAgent: ctx.req.headers['user-agent'] ?? null,
+    sourceIp: ctx.cloud.oidc.clientAddress(ctx.req), userAgent: ctx.req.headers['user-agent'] ?? null, agentId,
   });
   await ctx.provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
 }
@@ -227,4 +231,46 @@ async function refuseForLicence(ctx: Ctx, details: Details) {
     sourceIp: ctx.cloud.oidc.clientAddress(ctx.req), userAgent: ctx.req.headers['user-agent'] ?? null,
   });
   await ctx.provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: access.message }, { mergeWithLastSubmission: false });
+}
+
+/** What a user sees for each answer of Active Directory, and the sign-in log's code for it. */
+const adRefusals: Record<string, { code: string; message: string; status: number }> = {
+  account_locked: { code: 'ad_account_locked', status: 403, message: 'Your account is locked in your organisation\'s directory after too many failed sign-ins. Wait, or ask your administrator to unlock it.' },
+  password_expired: { code: 'ad_password_expired', status: 403, message: 'Your password has expired. Change it on your organisation\'s network, then sign in again.' },
+  must_change_password: { code: 'ad_must_change_password', status: 403, message: 'You must change your password on your organisation\'s network before you can sign in here.' },
+  account_disabled: { code: 'ad_account_disabled', status: 403, message: 'Your account is disabled. Contact your administrator.' },
+  account_expired: { code: 'ad_account_expired', status: 403, message: 'Your account has expired. Contact your administrator.' },
+  other: { code: 'ad_refused', status: 403, message: 'Your organisation\'s directory refused this sign-in. Contact your administrator.' },
+};
+
+/** A synchronized user of a tenant with pass-through authentication: one of its agents binds to AD as the user. */
+async function passThroughLogin(ctx: Ctx, details: Details, user: SignInUser, username: string, password: string, source: string) {
+  const { cloud, tenantId, req } = ctx;
+  const clientId = String(details.params.client_id);
+  const result = await passThroughAuthenticate(cloud, tenantId, user.upn, password);
+  const log = (outcome: 'success' | 'failure', errorCode?: string) => recordSignIn(cloud.store, tenantId, {
+    userId: user.id, userPrincipalName: username, clientId, method: 'pass_through', result: outcome, ...(errorCode ? { errorCode } : {}),
+    sourceIp: source, userAgent: req.headers['user-agent'] ?? null, agentId: result.agentId,
+  });
+  if (result.outcome === 'no_agent' || result.outcome === 'agents_failed') {
+    cloud.logger.warn({ tenantId, detail: 'detail' in result ? result.detail : undefined }, 'pass-through authentication found no agent to answer');
+    await log('failure', result.outcome === 'no_agent' ? 'pta_no_agent' : 'pta_agents_failed');
+    return showSignIn(ctx, details, { username, error: 'We cannot check your password right now: your organisation\'s sign-in agents do not answer. Try again in a few minutes, and tell your administrator if it goes on.', status: 503 });
+  }
+  if (result.outcome === 'success') {
+    await recordSuccess(cloud.store, tenantId, username.toLowerCase(), source);
+    if (!user.account_enabled) {
+      await log('failure', 'account_disabled');
+      return showSignIn(ctx, details, { username, error: 'Your account is disabled. Contact your administrator.', status: 403 });
+    }
+    return finishLogin(ctx, details, user, 'pass_through', result.agentId);
+  }
+  if (result.outcome === 'invalid_credentials') {
+    const state = await recordFailure(cloud.store, tenantId, username.toLowerCase(), source);
+    await log('failure', 'invalid_password');
+    return showSignIn(ctx, details, { username, error: state.locked ? `Your account is locked for now to protect it: there were too many failed sign-ins from here. Try again in ${state.retryAfterSeconds} seconds.` : wrongCredentials, status: 401 });
+  }
+  const refusal = adRefusals[result.outcome] ?? adRefusals.other!;
+  await log('failure', refusal.code);
+  return showSignIn(ctx, details, { username, error: refusal.message, status: refusal.status });
 }

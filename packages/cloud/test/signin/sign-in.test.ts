@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { issueOneTimePassword, type CreatedTenant } from '@skybridge/cloud';
-import { httpExchange } from '@skybridge/connect';
 import { storeKinds } from '../helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import { TestBrowser, type Page } from '../helpers/browser.ts';
+import type { TestBrowser, Page } from '../helpers/browser.ts';
+import { signInKit } from '../helpers/sign-in-kit.ts';
 import { registerTestAgent } from '../helpers/agent.ts';
 
 const guid = () => Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64');
@@ -23,51 +23,23 @@ for (const kind of storeKinds) {
     let t: TestCloud;
     let tenant: CreatedTenant;
     let admin: string;
-    const apps: Record<string, { clientId: string; clientSecret: string; redirect: string; config?: oidc.Configuration }> = {};
     const ada = { id: '', upn: '', oneTime: '', password: 'correct horse battery staple' };
     let session: TestBrowser;
     let idToken: string;
-
-    /** openid-client fetches through the test's trust of the cloud's certificate */
-    const fetchWithTrust = async (url: string, options: { method?: string; headers?: ConstructorParameters<typeof Headers>[0]; body?: unknown }) => {
-      const headers = Object.fromEntries(new Headers(options.headers).entries());
-      const res = await httpExchange(url, { method: options.method ?? 'GET', headers, body: options.body == null ? undefined : String(options.body), trust: t.trust });
-      const out = new Headers();
-      for (const [k, v] of Object.entries(res.headers)) for (const x of Array.isArray(v) ? v : v === undefined ? [] : [String(v)]) out.append(k, x);
-      return new Response([204, 304].includes(res.status) ? null : res.text, { status: res.status, headers: out });
-    };
-    const configFor = async (name: string) => {
-      const app = apps[name]!;
-      app.config ??= await oidc.discovery(new URL(tenant.issuer), app.clientId, undefined, oidc.ClientSecretBasic(app.clientSecret), { [oidc.customFetch]: fetchWithTrust as never });
-      return app.config;
-    };
-    const browser = (localAddress?: string) => new TestBrowser({ ca: t.trust.ca!, ...(localAddress ? { localAddress } : {}), stopAt: (u) => u.hostname.endsWith('.app.example') });
-    /** An authorization request from the browser: where it ended, and how the app redeems the code it got. */
-    const authorize = async (b: TestBrowser, name: string, extra: Record<string, string> = {}) => {
-      const config = await configFor(name);
-      const verifier = oidc.randomPKCECodeVerifier();
-      const state = oidc.randomState();
-      const nonce = oidc.randomNonce();
-      const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: apps[name]!.redirect, scope: 'openid profile email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce, ...extra,
-      });
-      const page = await b.go(url.toString());
-      return { page, redeem: (at: Page = page) => oidc.authorizationCodeGrant(config, new URL(at.url), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce }) };
-    };
-    const atApp = (page: Page, name: string) => assert.equal(new URL(page.url).hostname, `${name}.app.example`, `expected the redirect to ${name}, got ${page.status} ${page.url}: ${page.text.slice(0, 400)}`);
-    const isSignInPage = (page: Page) => assert.ok(page.status === 200 && page.text.includes('autocomplete="current-password"'), `expected the sign-in page, got ${page.status} ${page.url}`);
+    let kit: ReturnType<typeof signInKit>;
+    const browser = (localAddress?: string) => kit.browser(localAddress);
+    const authorize = (b: TestBrowser, name: string, extra: Record<string, string> = {}) => kit.authorize(b, name, extra);
+    const configFor = (name: string) => kit.configFor(name);
+    const atApp = (page: Page, name: string) => kit.atApp(page, name);
+    const isSignInPage = (page: Page) => kit.isSignInPage(page);
     const signIns = async (query = '') => (await t.call('GET', `/api/v1/sign-ins?limit=200${query}`, { token: admin })).body.items as any[];
 
     before(async () => {
       t = await startTestCloud(kind);
       tenant = await t.createTenant('contoso');
       admin = await t.token(tenant);
-      for (const [name, plans] of [['one', []], ['two', []], ['payroll', ['SSO_APPS']]] as const) {
-        const redirect = `https://${name}.app.example/callback`;
-        const res = await t.call('POST', '/api/v1/applications', { token: admin, body: { displayName: `App ${name}`, redirectUris: [redirect], requiredServicePlans: plans } });
-        assert.equal(res.status, 201, JSON.stringify(res.body));
-        apps[name] = { clientId: res.body.clientId, clientSecret: res.body.clientSecret, redirect };
-      }
+      kit = signInKit(t, tenant, admin);
+      for (const [name, plans] of [['one', []], ['two', []], ['payroll', ['SSO_APPS']]] as const) await kit.register(name, [...plans]);
       ada.upn = `ada@${tenant.initialDomain}`;
       ada.id = (await t.call('POST', '/api/v1/users', { token: admin, body: { userPrincipalName: ada.upn, displayName: 'Ada Lovelace', mail: ada.upn } })).body.id;
       ada.oneTime = await issueOneTimePassword(t.cloud.context.store, tenant.tenantId, ada.upn);

@@ -34,3 +34,7 @@ CREATE TABLE sign_in_lockouts (
   updated_at    timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, user_key, source)
 );
+
+-- Pass-through authentication: synchronized users of managed domains sign in
+-- with their Active Directory password, checked by the tenant's agents.
+ALTER TABLE tenants ADD COLUMN pass_through_auth boolean NOT NULL DEFAULT false;
