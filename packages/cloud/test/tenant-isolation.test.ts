@@ -345,6 +345,17 @@ const cases: Record<string, Case> = {
     assert.deepEqual((await w.t.call('GET', '/api/v1/sign-ins', { token: w.adminB })).body.items, []);
     assert.deepEqual((await w.t.call('GET', `/api/v1/sign-ins?userId=${w.ids.user}`, { token: w.adminB })).body.items, []);
   },
+  'GET /api/v1/signing-keys': async (w) => {
+    const kids = async (token: string) => ((await w.t.call('GET', '/api/v1/signing-keys', { token })).body.items as { kid: string }[]).map((k) => k.kid);
+    const a = await kids(w.adminA);
+    assert.ok(a.length >= 2 && !(await kids(w.adminB)).some((k) => a.includes(k)));
+  },
+  'POST /api/v1/signing-keys/rotate': async (w) => {
+    const before = (await w.t.call('GET', '/api/v1/signing-keys', { token: w.adminA })).body.items;
+    assert.equal((await w.t.call('POST', '/api/v1/signing-keys/rotate', { token: w.adminB, body: {} })).status, 200);
+    assert.deepEqual((await w.t.call('GET', '/api/v1/signing-keys', { token: w.adminA })).body.items, before, 'B\'s rotation leaves A\'s keys alone');
+    assert.equal((await w.t.call('GET', '/api/v1/tenant', { token: w.adminA })).status, 200);
+  },
   'PUT /operator/v1/tenants/:tenantId/subscriptions/:skuId': async (w) => {
     const res = await w.t.call('PUT', `/operator/v1/tenants/${w.b.tenantId}/subscriptions/SKYBRIDGE_BASIC`, { token: w.adminB, body: { seats: 1000 } });
     assert.equal(res.status, 401, 'a tenant cannot buy its own seats');

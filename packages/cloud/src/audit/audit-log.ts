@@ -28,6 +28,7 @@ export const auditActions = [
   'subscription.set',
   'role.assign', 'role.remove',
   'application.create', 'application.update', 'application.delete',
+  'signingKeys.rotate',
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

@@ -65,6 +65,11 @@ export class AccessTokens {
     return { tenantId, kind: row.kind === 'agent' ? 'agent' : 'client', clientId, agentId: row.agent_id, roles };
   }
 
+  /** The tenant's keys changed (rotation): read them again at the next token. */
+  forget(tenantId: string): void {
+    this.#jwks.delete(tenantId);
+  }
+
   async #jwksFor(tenantId: string): Promise<ReturnType<typeof createLocalJWKSet>> {
     const cached = this.#jwks.get(tenantId);
     if (cached && Date.now() - cached.at < 60_000) return cached.jwks;

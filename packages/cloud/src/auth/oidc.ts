@@ -33,7 +33,7 @@ export const accessTokenTtl = 3600;
  */
 export class OidcProviders {
   readonly #options: OidcOptions;
-  readonly #providers = new Map<string, Promise<Provider>>();
+  readonly #providers = new Map<string, { provider: Promise<Provider>; at: number }>();
   /** sign-in attempts per tenant and source address (the same token bucket as sync throttling) */
   readonly signInThrottle = new SyncThrottle();
 
@@ -50,12 +50,12 @@ export class OidcProviders {
   }
 
   get(tenantId: string): Promise<Provider> {
-    let provider = this.#providers.get(tenantId);
-    if (!provider) {
-      provider = this.#create(tenantId);
-      provider.catch(() => this.#providers.delete(tenantId));
-      this.#providers.set(tenantId, provider);
-    }
+    const cached = this.#providers.get(tenantId);
+    // rebuilt every five minutes, so that keys rotated by another cloud process are used here too
+    if (cached && Date.now() - cached.at < 5 * 60_000) return cached.provider;
+    const provider = this.#create(tenantId);
+    provider.catch(() => this.#providers.delete(tenantId));
+    this.#providers.set(tenantId, { provider, at: Date.now() });
     return provider;
   }
 

@@ -12,6 +12,7 @@ import { roleRoutes } from './roles.ts';
 import { auditRoutes } from './audit.ts';
 import { applicationRoutes } from './applications.ts';
 import { signInRoutes } from './sign-ins.ts';
+import { signingKeyRoutes } from './signing-keys.ts';
 
 /**
  * Every HTTP route of the cloud apart from OIDC (served by oidc-provider) and
@@ -23,6 +24,6 @@ export const routes: readonly RouteDef[] = [
     method: 'GET', path: '/api/v1/openapi.json', summary: 'This API described as an OpenAPI 3.1 document, built from the routes the cloud serves.',
     handler: async (ctx) => json(openApiDocument(routes, ctx.cloud.config.publicUrl, '0.1.0')),
   }),
-  ...tenantRoutes, ...directoryRoutes, ...licenceRoutes, ...domainRoutes, ...roleRoutes, ...applicationRoutes, ...auditRoutes, ...signInRoutes,
+  ...tenantRoutes, ...directoryRoutes, ...licenceRoutes, ...domainRoutes, ...roleRoutes, ...applicationRoutes, ...auditRoutes, ...signInRoutes, ...signingKeyRoutes,
   ...scimRoutes, ...agentRoutes, ...syncRoutes, ...operatorRoutes,
 ];

@@ -179,6 +179,32 @@ for (const kind of storeKinds) {
       assert.match(disabled.text, /Your account is disabled/);
     });
 
+    test('signing keys rotate: the JWKS publishes the new and the previous keys; tokens signed before work until the next rotation', async () => {
+      const jwks = async () => ((await t.call('GET', `/${tenant.tenantId}/v2.0/jwks`)).body.keys as { kid: string }[]).map((k) => k.kid).sort();
+      const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
+      const old = await t.token(tenant);
+      const first = await jwks();
+      assert.ok(first.includes(kidOf(old)));
+      const rotated = await t.call('POST', '/api/v1/signing-keys/rotate', { token: admin, body: {} });
+      assert.equal(rotated.status, 200);
+      const second = await jwks();
+      assert.deepEqual(second, [...first, ...rotated.body.active].sort(), 'new and previous keys published');
+      const fresh = await t.token(tenant);
+      assert.ok(rotated.body.active.includes(kidOf(fresh)), 'new tokens are signed with the new key');
+      assert.equal((await t.call('GET', '/api/v1/tenant', { token: old })).status, 200, 'a token signed before still works');
+      // ID tokens too: the application verifies them against the new key
+      const b = browser();
+      const { page, redeem } = await authorize(b, 'one');
+      const tokens = await redeem(await b.submit(page, { username: ada.upn, password: ada.password }));
+      assert.ok(rotated.body.active.includes(kidOf(tokens.id_token!)));
+      await t.call('POST', '/api/v1/signing-keys/rotate', { token: await t.token(tenant), body: {} });
+      assert.ok(!(await jwks()).some((k) => first.includes(k)), 'the keys before the previous ones are retired');
+      assert.equal((await t.call('GET', '/api/v1/tenant', { token: old })).status, 401, 'tokens they signed no longer work');
+      const status = (await t.call('GET', '/api/v1/signing-keys', { token: await t.token(tenant) })).body.items.map((k: { status: string }) => k.status);
+      assert.deepEqual([...new Set(status)].sort(), ['published', 'retired', 'signing']);
+      admin = await t.token(tenant); // the administrator's token was signed by a retired key too
+    });
+
     test('the sign-in log records every attempt with its precise reason, and never a password', async () => {
       const log = await signIns();
       const reasons = new Set(log.map((e) => e.failureReason).filter(Boolean));

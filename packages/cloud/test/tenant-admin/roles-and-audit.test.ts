@@ -162,6 +162,7 @@ for (const kind of storeKinds) {
       await call('PATCH', `/api/v1/applications/${app.clientId}`, { requiredServicePlans: ['MAIL'] });
       await call('DELETE', `/api/v1/applications/${app.clientId}`);
       await call('DELETE', `/api/v1/groups/${group.id}`);
+      await call('POST', '/api/v1/signing-keys/rotate', {});
       // SCIM writes are administrative actions too
       const scimUser = await call('POST', '/scim/v2/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `scim@${tenant.initialDomain}` });
       await call('DELETE', `/scim/v2/Users/${scimUser.id}`);
