@@ -25,6 +25,7 @@ import { buildApp, problemResponse } from './app.ts';
 import { isUuid } from '../directory/objects.ts';
 import { SyncThrottle } from '../sync/throttle.ts';
 import { handleInteraction } from '../signin/interactions.ts';
+import { handleCommon } from '../signin/home-realm.ts';
 
 export interface CloudOptions {
   /** Port to listen on; 0 picks a free one. Default 8443 (HTTPS) or 8080 (--http). */
@@ -182,6 +183,7 @@ async function resolveTenant(store: Store, segment: string): Promise<string | nu
 }
 
 async function dispatch(cloud: CloudContext, req: IncomingMessage, res: ServerResponse, api: (req: IncomingMessage, res: ServerResponse) => unknown) {
+  if ((req.url ?? '').startsWith(`${paths.common}/`) && (await handleCommon(cloud, req, res))) return;
   const match = oidcPath.exec(req.url ?? '/');
   if (match) {
     const tenantId = await resolveTenant(cloud.store, match[1]!);

@@ -179,6 +179,37 @@ for (const kind of storeKinds) {
       assert.match(disabled.text, /Your account is disabled/);
     });
 
+    test('/common: home-realm discovery sends the user to the tenant of the address, or of the application', async () => {
+      const realm = await t.call('GET', `/common/v2.0/realm?upn=${encodeURIComponent(ada.upn)}`);
+      assert.deepEqual({ tenant: realm.body.tenantId, auth: realm.body.authenticationType, issuer: realm.body.issuer }, { tenant: tenant.tenantId, auth: 'managed', issuer: tenant.issuer });
+      const fed = await t.call('GET', '/common/v2.0/realm?upn=someone@fed.example');
+      assert.equal(fed.body.authenticationType, 'federated');
+      assert.equal(fed.body.federation.signInUrl, 'https://idp.fed.example/adfs/ls/');
+      assert.equal((await t.call('GET', '/common/v2.0/realm?upn=who@unknown.example')).status, 404);
+
+      const b = browser();
+      const viaTenant = new URL((await authorize(b, 'one')).page.url);
+      assert.ok(viaTenant.pathname.includes('/interaction/'), 'a fresh browser lands on the sign-in page');
+      // the same request through /common, with the user's address as login_hint
+      const config = await configFor('one');
+      const direct = oidc.buildAuthorizationUrl(config, { redirect_uri: kit.apps.one!.redirect, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's', login_hint: ada.upn });
+      const common = new URL(`${t.url}/common/v2.0/auth${direct.search}`);
+      const landed = await b.go(common.toString());
+      isSignInPage(landed);
+      assert.match(landed.text, new RegExp(`value="${ada.upn.replace(/\./g, '\\.')}"`), 'the address is carried over');
+      assert.ok(landed.url.includes(`/${tenant.tenantId}/v2.0/interaction/`));
+      // no hint: the application's tenant; nothing known: the address is asked for first
+      common.searchParams.delete('login_hint');
+      isSignInPage(await b.go(common.toString()));
+      common.searchParams.set('client_id', 'app-unknown');
+      const ask = await b.go(common.toString());
+      assert.equal(ask.status, 200);
+      assert.match(ask.text, /Your work email address/);
+      const unknownDomain = await b.go(`${t.url}/common/v2.0/auth?login_hint=who%40unknown.example`);
+      assert.equal(unknownDomain.status, 404);
+      assert.match(unknownDomain.text, /No organisation signs in here with addresses at unknown\.example/);
+    });
+
     test('signing keys rotate: the JWKS publishes the new and the previous keys; tokens signed before work until the next rotation', async () => {
       const jwks = async () => ((await t.call('GET', `/${tenant.tenantId}/v2.0/jwks`)).body.keys as { kid: string }[]).map((k) => k.kid).sort();
       const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString()).kid as string;
