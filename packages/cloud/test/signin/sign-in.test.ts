@@ -179,6 +179,30 @@ for (const kind of storeKinds) {
       assert.match(disabled.text, /Your account is disabled/);
     });
 
+    test('pass-through: an agent that answers garbage or fails is skipped; when none answers well, a clear page and a precise log entry', async () => {
+      await t.call('PATCH', '/api/v1/tenant', { token: admin, body: { passThroughAuthentication: true } });
+      // two agents speaking the channel protocol with broken answers (fault injection: the real agent is tested against AD in connect)
+      const garbage = await registerTestAgent(t, tenant, admin, 'garbage-host');
+      const failing = await registerTestAgent(t, tenant, admin, 'failing-host');
+      const sockets = [
+        await garbage.openChannel({ onRequest: async () => ({ outcome: 'maybe', extra: 'x'.repeat(50) }) }, '0.1.0'),
+        await failing.openChannel({ onRequest: async () => { throw Object.assign(new Error('LDAP server down'), { code: 'ad_unreachable' }); } }, '0.1.0'),
+      ];
+      try {
+        const b = browser('127.0.0.6');
+        const page = await b.submit((await authorize(b, 'one')).page, { username: `grace@${tenant.initialDomain}`, password: 'her-ad-password' });
+        assert.equal(page.status, 503);
+        assert.match(page.text, /cannot check your password right now/);
+        assert.ok(!page.text.includes('maybe') && !page.text.includes('LDAP server down'), 'nothing of the agents\' answers reaches the user');
+        const entry = (await signIns())[0];
+        assert.equal(entry.method, 'pass_through');
+        assert.equal(entry.failureReason, 'pta_agents_failed');
+      } finally {
+        for (const s of sockets) s.close();
+        await t.call('PATCH', '/api/v1/tenant', { token: admin, body: { passThroughAuthentication: false } });
+      }
+    });
+
     test('/common: home-realm discovery sends the user to the tenant of the address, or of the application', async () => {
       const realm = await t.call('GET', `/common/v2.0/realm?upn=${encodeURIComponent(ada.upn)}`);
       assert.deepEqual({ tenant: realm.body.tenantId, auth: realm.body.authenticationType, issuer: realm.body.issuer }, { tenant: tenant.tenantId, auth: 'managed', issuer: tenant.issuer });
