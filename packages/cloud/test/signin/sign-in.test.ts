@@ -92,6 +92,16 @@ for (const kind of storeKinds) {
       assert.equal(rows[0]!.password_must_change, false);
     });
 
+    test('refresh tokens: offline_access (asked with prompt=consent) gives a refresh token that renews the tokens', async () => {
+      const { page, redeem } = await authorize(session, 'one', { scope: 'openid profile offline_access', prompt: 'consent' });
+      atApp(page, 'one');
+      const tokens = await redeem();
+      assert.ok(tokens.refresh_token, 'a refresh token');
+      const renewed = await oidc.refreshTokenGrant(await configFor('one'), tokens.refresh_token!);
+      assert.ok(renewed.access_token && renewed.access_token !== tokens.access_token);
+      assert.equal(renewed.claims()?.sub, ada.id);
+    });
+
     test('single sign-on: a second application gets a code without a prompt; logout ends the session for both', async () => {
       const two = await authorize(session, 'two');
       atApp(two.page, 'two');
