@@ -100,8 +100,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     // the test domain is not in public DNS: the demo's operator vouches for it, so synced users keep their own UPNs
     const adDomain = dc!.dnsDomain;
-    await step(`domain ${adDomain}: verified for the tenant by the operator`, async () => {
+    await step(`domain ${adDomain}: verified for the tenant by the operator; pass-through authentication on`, async () => {
       await addOperatorVerifiedDomain(store, tenant.tenantId, adDomain);
+      // synced users sign in with their AD password, checked by the running agent (PATCH /api/v1/tenant does the same)
+      await store.query('UPDATE tenants SET pass_through_auth = true WHERE id = $1', [tenant.tenantId]);
       return 'verified';
     });
     const agentDir = join(dir, 'agent');
@@ -202,7 +204,8 @@ Skybridge demo is ready (${r.seconds} s)
 
   Active Directory   ${r.domain.realm} at ${r.domain.ldapsUrl}   administrator ${r.domain.administrator} / ${r.domain.administratorPassword}
   Synced user        ${r.sampleUser.userPrincipalName}   AD password ${r.sampleUser.password}
-                     (cloud sign-in with it needs password hash sync or pass-through authentication, which are not built yet)
+                     (signs in to applications of the tenant with it: pass-through authentication through the running agent)
+  Sign-in realm      ${r.url}/common/v2.0/realm?upn=${encodeURIComponent(r.sampleUser.userPrincipalName)}
   First sync         ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged, ${s.deleted} deleted, ${s.memberChanges} member changes, ${s.errors} objects with sync errors
   Agent              ${configPath}
 
