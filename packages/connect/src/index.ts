@@ -24,3 +24,4 @@ export { immutableIdOf, sourceAnchors, type SourceAnchor } from './sync/source-a
 export { exportHash } from './sync/planner.ts';
 export { ChannelRunner } from './cloud/channel-runner.ts';
 export { PassThroughAuthenticator } from './pta/pass-through.ts';
+export { readLockoutThreshold } from './ad/domain-policy.ts';

@@ -61,6 +61,9 @@ describe('pass-through authentication against the Samba DC, with two agents (pgl
       return e.dn;
     };
     await make('good', 1);
+    await make('guarded', 6);
+    // the domain locks accounts after 5 failures: the cloud's smart lockout must stop before
+    await ldap.modify(dc.baseDn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutThreshold', values: ['5'] }) })]);
     await make('disabled', 2, { disabled: true });
     await make('expired', 3, { expired: true });
     const mustChange = await make('mustChange', 4);
@@ -125,6 +128,24 @@ describe('pass-through authentication against the Samba DC, with two agents (pgl
     const locked = await signInAs('locked');
     assert.match(locked.text, /locked in your organisation&#39;s directory/);
     assert.equal((await lastSignIn()).failureReason, 'ad_account_locked');
+  });
+
+  test('smart lockout for pass-through stays below the domain\'s lockout threshold, and the administrator is told', async () => {
+    let alert: any;
+    await waitFor('the agents\' report of the domain policy', async () => {
+      alert = ((await t.call('GET', '/api/v1/sync/alerts', { token: admin })).body.items as { code: string }[]).find((a) => a.code === 'lockout_threshold');
+      return Boolean(alert);
+    });
+    assert.equal(alert.domainLockoutThreshold, 5);
+    assert.equal(alert.smartLockoutThreshold, 4);
+    assert.match(alert.message, /lowered to 4/);
+    const guesser = kit.browser('127.0.0.7');
+    let page = (await kit.authorize(guesser, 'portal')).page;
+    for (let i = 1; i <= 4; i++) page = await guesser.submit(page, { username: users.guarded!, password: `guess-${i}` });
+    assert.match(page.text, /locked for now to protect it/, 'the cloud locked the guessing address after 4');
+    // AD counted 4 of its 5: the user, from elsewhere, still signs in
+    const user = kit.browser('127.0.0.8');
+    kit.atApp(await user.submit((await kit.authorize(user, 'portal')).page, { username: users.guarded!, password }), 'portal');
   });
 
   test('an agent that hangs times out and the other answers; one killed mid-run is skipped; with none, sign-in says so', async () => {

@@ -250,6 +250,8 @@ export const heartbeatRequest = z.strictObject({
     })
     .optional(),
   errorCounts: z.record(z.string().max(64), z.number().int().min(0)).optional(),
+  /** the domain's account lockout threshold (0: never locks), for the cloud's smart lockout of pass-through sign-ins */
+  domainPolicy: z.strictObject({ lockoutThreshold: z.number().int().min(0).max(1_000_000) }).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
 export const heartbeatResponse = z.strictObject({ serverTime: z.string() });

@@ -6,7 +6,7 @@ import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
-  ChannelRunner, PassThroughAuthenticator,
+  ChannelRunner, PassThroughAuthenticator, readLockoutThreshold,
 } from '@skybridge/connect';
 
 const agentVersion = '0.1.0';
@@ -200,12 +200,18 @@ export function connectCommand(): Command {
           }
           await cloud?.heartbeat({
             version: agentVersion, role: staging ? 'staging' : 'active',
+            ...(lockoutThreshold === null ? {} : { domainPolicy: { lockoutThreshold } }),
             lastCycle: { kind: imported.kind, startedAt, finishedAt: new Date().toISOString(), adds: e?.created ?? 0, updates: e?.updated ?? 0, deletes: e?.deleted ?? 0, errors },
           }).catch((err: Error) => process.stderr.write(`skybridge: heartbeat failed: ${err.message}\n`));
         },
         onError: (err) => process.stderr.write(`skybridge: cycle failed, retrying: ${err.message}\n`),
         onNotifierError: (err, retry) => process.stderr.write(`skybridge: change notification lost (${err.message}); reconnecting in ${Math.round(retry / 1000)} s\n`),
       });
+      // the domain's lockout threshold, reported with each heartbeat (read again at each start)
+      const lockoutThreshold = cloud ? await readLockoutThreshold(loaded.config.activeDirectory, loaded.secrets.adPassword).catch((err: Error) => {
+        process.stderr.write(`skybridge: could not read the domain's lockout threshold (${err.message}); the cloud keeps its default smart lockout\n`);
+        return null;
+      }) : null;
       // the channel: every registered agent answers pass-through authentication, active or standby
       const authenticator = cloud ? new PassThroughAuthenticator(loaded.config.activeDirectory, cloud.credentials.privateJwk) : null;
       const channel = cloud ? new ChannelRunner(cloud, {

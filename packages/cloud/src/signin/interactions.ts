@@ -18,7 +18,7 @@ import type { CloudContext } from '../context.ts';
 import { hashPassword, verifyPassword } from '../auth/secrets.ts';
 import { applicationAccess } from '../routes/applications.ts';
 import { userById, userByUpn, type SignInUser } from './account.ts';
-import { lockoutState, recordFailure, recordSuccess } from './lockout.ts';
+import { lockoutState, passThroughLockoutThreshold, recordFailure, recordSuccess } from './lockout.ts';
 import { recordSignIn, type SignInMethod } from './sign-in-log.ts';
 import { changePasswordPage, messagePage, pageHeaders, signInPage } from './pages.ts';
 import { checkNewPassword } from './password-policy.ts';
@@ -266,7 +266,8 @@ async function passThroughLogin(ctx: Ctx, details: Details, user: SignInUser, us
     return finishLogin(ctx, details, user, 'pass_through', result.agentId);
   }
   if (result.outcome === 'invalid_credentials') {
-    const state = await recordFailure(cloud.store, tenantId, username.toLowerCase(), source);
+    const { threshold } = await passThroughLockoutThreshold(cloud.store, tenantId);
+    const state = await recordFailure(cloud.store, tenantId, username.toLowerCase(), source, threshold);
     await log('failure', 'invalid_password');
     return showSignIn(ctx, details, { username, error: state.locked ? `Your account is locked for now to protect it: there were too many failed sign-ins from here. Try again in ${state.retryAfterSeconds} seconds.` : wrongCredentials, status: 401 });
   }

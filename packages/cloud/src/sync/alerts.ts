@@ -6,6 +6,7 @@
  * cycle, exports them, and clears the alert.
  */
 import { recordAudit, type Actor } from '../audit/audit-log.ts';
+import { lockoutPolicy, passThroughLockoutThreshold } from '../signin/lockout.ts';
 import type { PendingDeletionsAnswer, PendingDeletionsReport } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { SkybridgeError } from '../http/problem.ts';
@@ -57,6 +58,32 @@ export async function allowDeletes(store: Store, tenantId: string, actor: Actor,
 }
 
 export async function listAlerts(store: Store, tenantId: string) {
+  return [...(await storedAlerts(store, tenantId)), ...(await lockoutAlert(store, tenantId))];
+}
+
+/**
+ * Pass-through sign-ins and the domain's lockout: the cloud's smart lockout
+ * for them is lowered below the domain's threshold; an administrator is told,
+ * and warned when the domain locks so early that nothing can be below it.
+ */
+async function lockoutAlert(store: Store, tenantId: string) {
+  const { rows } = await store.query<{ pass_through_auth: boolean }>('SELECT pass_through_auth FROM tenants WHERE id = $1', [tenantId]);
+  if (!rows[0]?.pass_through_auth) return [];
+  const { threshold, domainThreshold } = await passThroughLockoutThreshold(store, tenantId);
+  if (domainThreshold === null || domainThreshold > lockoutPolicy.threshold) return [];
+  return [{
+    code: 'lockout_threshold',
+    message: domainThreshold <= 1
+      ? `Active Directory locks an account after ${domainThreshold} failed sign-in: every wrong password typed in the cloud locks the account on-premises. Raise the domain's lockout threshold.`
+      : `Active Directory locks an account after ${domainThreshold} failed sign-ins, so smart lockout for pass-through sign-ins is lowered to ${threshold} from one address: the cloud stops a guesser before AD locks the user out.`,
+    domainLockoutThreshold: domainThreshold,
+    smartLockoutThreshold: threshold,
+    pendingDeletions: null, deleteThreshold: null, sample: [], agentId: null, allowedDeletions: 0, allowedBy: null, allowedDateTime: null,
+    raisedDateTime: null, updatedDateTime: null,
+  }];
+}
+
+async function storedAlerts(store: Store, tenantId: string) {
   const { rows } = await store.query<AlertRow>(
     'SELECT code, details, allowed, allowed_by, allowed_at, raised_at, updated_at FROM sync_alerts WHERE tenant_id = $1 ORDER BY raised_at',
     [tenantId],
