@@ -307,6 +307,33 @@ for (const kind of storeKinds) {
       }
     });
 
+    test('an agent gone silent and a synchronization that stopped are alerts, until the agent reports again', async () => {
+      const alerts = async () => ((await t.call('GET', '/api/v1/sync/alerts', { token: admin })).body.items as { code: string; agentId: string | null; message: string }[]);
+      const store = t.cloud.context.store;
+      // the clock moves on: the last heartbeat 20 minutes ago, the last finished cycle 3 hours ago
+      const threeHoursAgo = new Date(Date.now() - 3 * 3600_000).toISOString();
+      await store.query(`UPDATE agents SET last_heartbeat_at = now() - interval '20 minutes', health = jsonb_set(health, '{lastCycle,finishedAt}', to_jsonb($2::text)) WHERE id = $1`, [agent.credentials.agentId, threeHoursAgo]);
+      await store.query('UPDATE tenants SET dir_sync_enabled = true WHERE id = $1', [tenant.tenantId]);
+      // the channel the test before closed is gone (its close reaches the cloud a moment later)
+      for (let i = 0; i < 100 && t.cloud.context.channels.isConnected(agent.credentials.agentId); i++) await new Promise((r) => setTimeout(r, 20));
+      const raised = await alerts();
+      const silent = raised.find((a) => a.code === 'agent_silent' && a.agentId === agent.credentials.agentId);
+      assert.ok(silent, JSON.stringify(raised));
+      assert.match(silent!.message, /has not reported since/);
+      assert.match(raised.find((a) => a.code === 'sync_stopped')!.message, new RegExp(`No synchronization cycle finished since ${threeHoursAgo.slice(0, 16)}`));
+      // an open channel is a sign of life too
+      const ws = await agent.openChannel({ onRequest: async () => null }, '0.1.0');
+      try {
+        assert.ok(!(await alerts()).some((a) => a.code === 'agent_silent' && a.agentId === agent.credentials.agentId));
+      } finally {
+        ws.close();
+      }
+      await agent.heartbeat({ version: '0.1.0', role: 'active', lastCycle: { kind: 'delta', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), adds: 0, updates: 0, deletes: 0, errors: 0 } });
+      const after = await alerts();
+      assert.ok(!after.some((a) => a.code === 'agent_silent' && a.agentId === agent.credentials.agentId));
+      assert.ok(!after.some((a) => a.code === 'sync_stopped'));
+    });
+
     test('the channel refuses a connection without a valid agent token', async () => {
       const withToken = (token: string) => {
         const client = new CloudClient({ ...agent.credentials });

@@ -25,8 +25,8 @@ const syncAdmins: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdmin
 export const syncRoutes: RouteDef[] = [
   tenantRoute({
     method: 'GET', path: '/api/v1/sync/alerts', roles: directoryReaders,
-    summary: 'What needs an administrator about directory synchronization: the delete threshold stopping an export (count, threshold, a sample of the objects), with any allowance given; with pass-through on, the smart lockout lowered below the domain\'s lockout threshold.',
-    handler: async (ctx) => json({ items: await listAlerts(ctx.cloud.store, ctx.principal.tenantId) }),
+    summary: 'What needs an administrator about directory synchronization: the delete threshold stopping an export (count, threshold, a sample of the objects), with any allowance given; agents gone silent; synchronization stopped; with pass-through on, the smart lockout lowered below the domain\'s lockout threshold.',
+    handler: async (ctx) => json({ items: await listAlerts(ctx.cloud.store, ctx.principal.tenantId, (id) => ctx.cloud.channels.isConnected(id)) }),
   }),
   tenantRoute({
     method: 'POST', path: '/api/v1/sync/allow-deletes', roles: syncAdmins,

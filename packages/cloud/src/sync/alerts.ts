@@ -57,8 +57,46 @@ export async function allowDeletes(store: Store, tenantId: string, actor: Actor,
   });
 }
 
-export async function listAlerts(store: Store, tenantId: string) {
-  return [...(await storedAlerts(store, tenantId)), ...(await lockoutAlert(store, tenantId))];
+export async function listAlerts(store: Store, tenantId: string, connected: (agentId: string) => boolean = () => false) {
+  return [...(await storedAlerts(store, tenantId)), ...(await agentAlerts(store, tenantId, connected)), ...(await lockoutAlert(store, tenantId))];
+}
+
+/** An agent is silent after this long without a heartbeat; synchronization has stopped after this long without a finished cycle. */
+export const silenceMinutes = 15;
+export const stoppedSyncMinutes = 120;
+
+const alertShape = { pendingDeletions: null, deleteThreshold: null, sample: [], allowedDeletions: 0, allowedBy: null, allowedDateTime: null, updatedDateTime: null };
+
+/**
+ * What the agents' heartbeats say: an agent that went silent (no heartbeat
+ * for 15 minutes and no open channel), and synchronization that stopped
+ * (directory sync on, agents registered, no cycle finished for two hours).
+ */
+async function agentAlerts(store: Store, tenantId: string, connected: (agentId: string) => boolean) {
+  const { rows } = await store.query<{ id: string; hostname: string; last_heartbeat_at: Date | string | null; registered_at: Date | string; finished: string | null; silent: boolean; dir_sync_enabled: boolean }>(
+    `SELECT a.id, a.hostname, a.last_heartbeat_at, a.registered_at, a.health->'lastCycle'->>'finishedAt' AS finished,
+            coalesce(a.last_heartbeat_at, a.registered_at) < now() - make_interval(mins => $2) AS silent, t.dir_sync_enabled
+       FROM agents a JOIN tenants t ON t.id = a.tenant_id WHERE a.tenant_id = $1 ORDER BY a.registered_at, a.id`,
+    [tenantId, silenceMinutes],
+  );
+  const out = [];
+  for (const a of rows.filter((r) => r.silent && !connected(r.id))) {
+    const since = iso(a.last_heartbeat_at);
+    out.push({
+      ...alertShape, code: 'agent_silent', agentId: a.id, raisedDateTime: since,
+      message: `The agent on ${a.hostname} has not reported since ${since ?? 'it registered'}: check that its service runs and reaches the cloud, or remove it if it was retired.`,
+    });
+  }
+  const lastFinished = rows.map((r) => (r.finished ? Date.parse(r.finished) : NaN)).filter((x) => !Number.isNaN(x)).sort((x, y) => y - x)[0];
+  const oldestRegistration = rows.map((r) => new Date(r.registered_at).getTime()).sort((x, y) => x - y)[0];
+  const stale = Date.now() - stoppedSyncMinutes * 60_000;
+  if (rows.length && rows[0]!.dir_sync_enabled && (lastFinished === undefined ? oldestRegistration! < stale : lastFinished < stale)) {
+    out.push({
+      ...alertShape, code: 'sync_stopped', agentId: null, raisedDateTime: lastFinished === undefined ? null : new Date(lastFinished).toISOString(),
+      message: `No synchronization cycle finished ${lastFinished === undefined ? 'since the agents registered' : `since ${new Date(lastFinished).toISOString()}`}: changes in Active Directory are not reaching the cloud. Run skybridge connect doctor on the agent.`,
+    });
+  }
+  return out;
 }
 
 /**
