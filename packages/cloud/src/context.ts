@@ -15,6 +15,10 @@ export interface CloudContext {
   /** per-tenant throttling of sync batches */
   syncThrottle: SyncThrottle;
   logger: Logger;
+  /** AES-256 key sealing secrets the cloud must use again (federation client secrets) */
+  sealingKey: Buffer;
+  /** extra CA certificates (PEM) trusted for outbound calls to identity providers, besides the system's */
+  outboundCa: string | null;
   config: {
     publicUrl: string;
     /** Suffix of each tenant's initial domain: `<name>.<suffix>`. */

@@ -47,11 +47,16 @@ export const federation = z.discriminatedUnion('protocol', [
     protocol: z.literal('oidc'),
     /** the identity provider's issuer; its discovery document is read from there */
     issuer: httpsUrl,
-    /** this tenant's client id at the identity provider (id_token by form_post: no client secret is kept) */
+    /** this tenant's client at the identity provider (authorization code with PKCE) */
     clientId: z.string().min(1).max(256),
+    /** its secret: write-only, kept sealed */
+    clientSecret: z.string().min(1).max(512).optional(),
+    /** the ID token claim carrying the user's immutable id (the sync source anchor); default onprem_immutable_id */
+    immutableIdClaim: z.string().min(1).max(64).default('onprem_immutable_id'),
   }),
 ]);
-export type Federation = z.infer<typeof federation>;
+/** Federation settings as stored: an OIDC client secret sealed, never in clear. */
+export type Federation = z.infer<typeof federation> & { clientSecretSealed?: string };
 
 function parseCertificate(v: string): X509Certificate | null {
   try {
@@ -82,10 +87,16 @@ export function presentDomain(row: DomainRow) {
     isVerified: row.verified,
     verifiedDateTime: row.verified_at ? new Date(row.verified_at).toISOString() : null,
     authenticationType: row.authentication,
-    federation: row.federation ? { ...row.federation, ...('signingCertificate' in row.federation ? { signingCertificate: certificateSummary(row.federation.signingCertificate) } : {}) } : null,
+    federation: row.federation ? presentFederation(row.federation) : null,
     createdDateTime: new Date(row.created_at).toISOString(),
     ...(row.verified || row.is_initial ? {} : { verificationRecords: verificationRecords(row), lastVerificationAttempt: row.last_check }),
   };
+}
+
+function presentFederation(f: Federation) {
+  if (f.protocol === 'saml') return { ...f, signingCertificate: certificateSummary(f.signingCertificate) };
+  const { clientSecretSealed, clientSecret: _never, ...rest } = f;
+  return { ...rest, clientSecretSet: Boolean(clientSecretSealed) };
 }
 
 function certificateSummary(v: string) {
@@ -197,7 +208,7 @@ export const domainChanges = z.strictObject({
 });
 
 /** Sets a domain default, or managed, or federated with its identity provider. */
-export async function updateDomain(store: Store, tenantId: string, actor: Actor, name: string, changes: z.infer<typeof domainChanges>): Promise<DomainRow> {
+export async function updateDomain(store: Store, tenantId: string, actor: Actor, name: string, changes: z.infer<typeof domainChanges>, sealSecret: (plain: string) => string = () => { throw new Error('no sealing key'); }): Promise<DomainRow> {
   return store.transaction(async (tx) => {
     const w = await TenantWrite.begin(tx, tenantId, undefined, actor);
     const row = await getDomain(tx, tenantId, name, true);
@@ -212,7 +223,14 @@ export async function updateDomain(store: Store, tenantId: string, actor: Actor,
     } else if (changes.federation) {
       throw new SkybridgeError('invalid_request', 'federation settings are for a federated domain: give authenticationType "federated" with them');
     }
-    const next = auth === 'federated' ? (changes.federation ?? row.federation) : null;
+    let next: Federation | null = auth === 'federated' ? (changes.federation ?? row.federation) : null;
+    if (next?.protocol === 'oidc' && next.clientSecret) {
+      // the secret is sealed before it is stored; the answer and the audit log only say that one is set
+      const { clientSecret, ...rest } = next;
+      next = { ...rest, clientSecretSealed: sealSecret(clientSecret) };
+    } else if (next?.protocol === 'oidc' && changes.federation && row.federation?.protocol === 'oidc' && row.federation.clientSecretSealed) {
+      next = { ...next, clientSecretSealed: row.federation.clientSecretSealed };
+    }
     if (changes.isDefault) await tx.query('UPDATE domains SET is_default = false WHERE tenant_id = $1 AND is_default', [tenantId]);
     const { rows } = await tx.query<DomainRow>(
       `UPDATE domains SET authentication = $3, federation = $4, is_default = is_default OR $5 WHERE tenant_id = $1 AND name = $2 RETURNING ${domainColumns}`,

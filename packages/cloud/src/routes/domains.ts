@@ -3,6 +3,7 @@ import type { Role } from '@skybridge/protocol';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { actorOf } from '../audit/audit-log.ts';
+import { seal } from '../auth/sealed.ts';
 import { DnsLookup } from '../domains/dns-lookup.ts';
 import { checkServiceRecords } from '../domains/service-records.ts';
 import { addDomain, domainChanges, domainName, getDomain, listDomains, presentDomain, removeDomain, updateDomain, verifyDomain } from '../domains/domains.ts';
@@ -63,7 +64,7 @@ export const domainRoutes: RouteDef[] = [
     requestBody: domainChanges,
     handler: async (ctx) => {
       const changes = await ctx.body(domainChanges, 'the domain changes');
-      return json(presentDomain(await updateDomain(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal), ctx.params.name!, changes)));
+      return json(presentDomain(await updateDomain(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal), ctx.params.name!, changes, (plain) => seal(ctx.cloud.sealingKey, plain))));
     },
   }),
   tenantRoute({

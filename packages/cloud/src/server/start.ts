@@ -26,6 +26,7 @@ import { isUuid } from '../directory/objects.ts';
 import { SyncThrottle } from '../sync/throttle.ts';
 import { handleInteraction } from '../signin/interactions.ts';
 import { handleCommon } from '../signin/home-realm.ts';
+import { handleFederationCallback } from '../signin/federation.ts';
 
 export interface CloudOptions {
   /** Port to listen on; 0 picks a free one. Default 8443 (HTTPS) or 8080 (--http). */
@@ -45,6 +46,8 @@ export interface CloudOptions {
   serviceDomain?: string;
   /** DNS servers (ip or ip:port) that answer domain verification and record checks; default the system's. */
   dnsServers?: readonly string[];
+  /** PEM of extra CA certificates to trust when calling identity providers (federated domains) */
+  outboundCa?: string;
   quotas?: Partial<Quotas>;
   bodyLimit?: number;
   logger?: Logger;
@@ -78,6 +81,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       : await ensureSelfSigned(options.dataDir, [hostname(), ...(loopback(host) || host === '0.0.0.0' || host === '::' ? [] : [host])]);
     const operatorTokenPath = await ensureOperatorToken(store, options.dataDir);
     const cookieKeys = await deploymentSecret(store, 'oidc_cookie_key');
+    const sealingKey = Buffer.from(await deploymentSecret(store, 'sealing_key'), 'base64url');
 
     let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => { res.statusCode = 503; res.end(); };
     const server: Server = tls
@@ -107,6 +111,9 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
       channels,
       syncThrottle: new SyncThrottle(),
       logger,
+      sealingKey,
+      // identity providers are trusted through the system's CAs, --outbound-ca, and this cloud's own certificate (tenants federating to tenants)
+      outboundCa: [options.outboundCa, tls?.cert].filter(Boolean).join('\n') || null,
       config: {
         publicUrl,
         initialDomainSuffix: options.initialDomainSuffix ?? 'skybridge.test',
@@ -191,6 +198,7 @@ async function dispatch(cloud: CloudContext, req: IncomingMessage, res: ServerRe
     const rest = match[2] ?? '';
     // the hosted sign-in pages, then everything else of the tenant's OpenID provider
     if (rest.startsWith('/interaction/') && (await handleInteraction(cloud, await cloud.oidc.get(tenantId), tenantId, req, res, rest))) return;
+    if (rest === '/federation/callback') return handleFederationCallback(cloud, await cloud.oidc.get(tenantId), tenantId, req, res);
     return cloud.oidc.handle(req, res, tenantId, rest);
   }
   return api(req, res);

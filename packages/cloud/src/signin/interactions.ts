@@ -23,6 +23,8 @@ import { recordSignIn, type SignInMethod } from './sign-in-log.ts';
 import { changePasswordPage, messagePage, pageHeaders, signInPage } from './pages.ts';
 import { checkNewPassword } from './password-policy.ts';
 import { passThroughAuthenticate } from './pass-through.ts';
+import { startFederatedSignIn } from './federation.ts';
+import type { DomainRow } from '../domains/domains.ts';
 
 /** Sign-in attempts one source address may make against a tenant per minute. */
 export const attemptsPerMinute = 30;
@@ -131,6 +133,13 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
     await log({ userId: null, method: 'cloud_password', result: 'failure', errorCode: 'rate_limited' });
     return send(ctx.res, 429, messagePage('Too many attempts', `Too many sign-in attempts from your network. Wait ${wait} seconds and try again.`), { 'retry-after': String(wait) });
   }
+  // a federated domain signs in at its own identity provider: the password typed here goes nowhere
+  const federated = username.includes('@') ? await federatedDomain(ctx, username) : undefined;
+  if (federated?.federation?.protocol === 'oidc') return startFederatedSignIn(cloud, tenantId, ctx.uid, federated, username, ctx.res);
+  if (federated) {
+    await log({ userId: null, method: 'federated', result: 'failure', errorCode: 'method_unavailable' });
+    return showSignIn(ctx, details, { username, error: `${federated.name} signs in at its organisation's SAML identity provider, which this sign-in cannot reach yet. Contact your administrator.`, status: 400 });
+  }
   if (!username || !password) return showSignIn(ctx, details, { username, error: 'Enter your user name and your password.', status: 400 });
   const userKey = username.toLowerCase();
   const locked = await lockoutState(cloud.store, tenantId, userKey, source);
@@ -163,13 +172,17 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
   await finishLogin(ctx, details, user, 'cloud_password');
 }
 
-/** How a user signs in, from the user and its UPN's domain (home-realm discovery). */
-async function methodFor(ctx: Ctx, user: SignInUser | undefined, username: string): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
-  const domain = username.slice(username.lastIndexOf('@') + 1).toLowerCase();
-  const { rows } = await ctx.cloud.store.query<{ authentication: string }>('SELECT authentication FROM domains WHERE tenant_id = $1 AND name = $2 AND verified', [ctx.tenantId, domain]);
-  if (rows[0]?.authentication === 'federated') {
-    return { kind: 'unavailable', method: 'federated', message: `${domain} signs in at your organisation's own identity provider, which this sign-in page cannot send you to yet. Contact your administrator.` };
-  }
+/** The verified, federated domain of a user name, if it is one. */
+async function federatedDomain(ctx: Ctx, username: string): Promise<DomainRow | undefined> {
+  const { rows } = await ctx.cloud.store.query<DomainRow>(
+    `SELECT * FROM domains WHERE tenant_id = $1 AND name = $2 AND verified AND authentication = 'federated'`,
+    [ctx.tenantId, username.slice(username.lastIndexOf('@') + 1).toLowerCase()],
+  );
+  return rows[0];
+}
+
+/** How a user of a managed domain signs in, from the user (home-realm discovery; federated domains are sent away before). */
+async function methodFor(ctx: Ctx, user: SignInUser | undefined, _username: string): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
   if (user?.source === 'onprem') {
     const { rows: t } = await ctx.cloud.store.query<{ pass_through_auth: boolean }>('SELECT pass_through_auth FROM tenants WHERE id = $1', [ctx.tenantId]);
     if (t[0]?.pass_through_auth) return { kind: 'pass_through' };

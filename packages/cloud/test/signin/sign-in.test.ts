@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import { issueOneTimePassword, type CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
-import type { TestBrowser, Page } from '../helpers/browser.ts';
+import { TestBrowser, type Page } from '../helpers/browser.ts';
 import { signInKit } from '../helpers/sign-in-kit.ts';
 import { registerTestAgent } from '../helpers/agent.ts';
 
@@ -178,7 +178,7 @@ for (const kind of storeKinds) {
       const saml = { protocol: 'saml', issuerUri: 'http://idp.fed.example/adfs/services/trust', passiveSignInUri: 'https://idp.fed.example/adfs/ls/', signingCertificate: t.trust.ca! };
       assert.equal((await t.call('PATCH', '/api/v1/domains/fed.example', { token: admin, body: { authenticationType: 'federated', federation: saml } })).status, 200);
       const federated = await b.submit(synced, { username: 'someone@fed.example', password: 'whatever-it-is' });
-      assert.match(federated.text, /fed\.example signs in at your organisation&#39;s own identity provider/);
+      assert.match(federated.text, /fed\.example signs in at its organisation&#39;s SAML identity provider, which this sign-in cannot reach yet/);
 
       const upn = `off@${tenant.initialDomain}`;
       const off = (await t.call('POST', '/api/v1/users', { token: admin, body: { userPrincipalName: upn, displayName: 'Off' } })).body.id;
@@ -211,6 +211,60 @@ for (const kind of storeKinds) {
         for (const s of sockets) s.close();
         await t.call('PATCH', '/api/v1/tenant', { token: admin, body: { passThroughAuthentication: false } });
       }
+    });
+
+    test('a federated domain signs in at its OpenID provider: code with PKCE, state used once, the user found by immutable id', async () => {
+      // the identity provider: another tenant of this cloud, with its own user and an app for the federation
+      const idp = await t.createTenant('northwind');
+      const idpAdmin = await t.token(idp);
+      const callback = `${tenant.issuer}/federation/callback`;
+      const fedApp = await t.call('POST', '/api/v1/applications', { token: idpAdmin, body: { displayName: 'Contoso federation', redirectUris: [callback] } });
+      const idpUpn = `fred@${idp.initialDomain}`;
+      const idpUser = (await t.call('POST', '/api/v1/users', { token: idpAdmin, body: { userPrincipalName: idpUpn, displayName: 'Fred' } })).body.id as string;
+      const idpPassword = await issueOneTimePassword(t.cloud.context.store, idp.tenantId, idpUpn);
+      // the domain, federated to it; the user here carries the provider's object id as immutable id
+      await t.addVerifiedDomain(tenant.tenantId, 'federated.example');
+      const fed = await t.call('PATCH', '/api/v1/domains/federated.example', { token: admin, body: {
+        authenticationType: 'federated', federation: { protocol: 'oidc', issuer: idp.issuer, clientId: fedApp.body.clientId, clientSecret: fedApp.body.clientSecret, immutableIdClaim: 'oid' } } });
+      assert.equal(fed.status, 200, JSON.stringify(fed.body));
+      assert.equal(fed.body.federation.clientSecretSet, true);
+      assert.ok(!JSON.stringify(fed.body).includes(fedApp.body.clientSecret), 'the secret is never shown again');
+      const { rows } = await t.cloud.context.store.query<{ federation: unknown }>(`SELECT federation FROM domains WHERE name = 'federated.example'`);
+      assert.ok(!JSON.stringify(rows[0]!.federation).includes(fedApp.body.clientSecret), 'nor stored in clear');
+      const scim = await t.call('POST', '/scim/v2/Users', { token: admin, body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'fred@federated.example', externalId: idpUser } });
+      assert.equal(scim.status, 201, JSON.stringify(scim.body));
+
+      const b = new TestBrowser({ ca: t.trust.ca!, stopAt: (u) => u.hostname.endsWith('.app.example') || u.pathname.endsWith('/federation/callback') });
+      const { page, redeem } = await authorize(b, 'one');
+      const atIdp = await b.submit(page, { username: 'fred@federated.example', password: '' });
+      assert.ok(atIdp.url.includes(`/${idp.tenantId}/v2.0/interaction/`), `sent to the provider's sign-in: ${atIdp.url}`);
+      assert.match(atIdp.text, /fred@federated\.example/, 'with the address as login_hint');
+      const change = await b.submit(atIdp, { username: idpUpn, password: idpPassword });
+      const back = await b.submit(change, { current: idpPassword, new: 'federated sign-in works well', confirm: 'federated sign-in works well' });
+      assert.ok(back.url.startsWith(callback), `the provider answers at the callback: ${back.url}`);
+      const done = await b.go(back.url);
+      atApp(done, 'one');
+      const claims = (await redeem(done)).claims()!;
+      assert.equal(claims.sub, scim.body.id);
+      assert.equal(claims.upn, 'fred@federated.example');
+      const entry = (await signIns())[0];
+      assert.deepEqual({ method: entry.method, result: entry.result, user: entry.userId }, { method: 'federated', result: 'success', user: scim.body.id });
+
+      // the same answer again: refused, and logged
+      const replay = await b.go(back.url);
+      assert.equal(replay.status, 400);
+      assert.match(replay.text, /already used or came too late/);
+      assert.equal((await signIns())[0].failureReason, 'federation_state_invalid');
+      // a forged code with a fresh state: the provider refuses it, and so do we
+      const b2 = new TestBrowser({ ca: t.trust.ca!, stopAt: (u) => u.hostname.endsWith('.app.example') || u.pathname.endsWith('/federation/callback') });
+      const second = await authorize(b2, 'one');
+      const atIdp2 = await b2.submit(second.page, { username: 'fred@federated.example', password: '' });
+      const back2 = new URL((await b2.submit(atIdp2, { username: idpUpn, password: 'federated sign-in works well' })).url);
+      back2.searchParams.set('code', 'forged-code');
+      const forged = await b2.go(back2.toString());
+      assert.equal(forged.status, 400);
+      assert.match(forged.text, /answered something this service cannot accept/);
+      assert.match((await signIns())[0].failureReason, /^federation_/);
     });
 
     test('/common: home-realm discovery sends the user to the tenant of the address, or of the application', async () => {

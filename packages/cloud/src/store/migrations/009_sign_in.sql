@@ -38,3 +38,16 @@ CREATE TABLE sign_in_lockouts (
 -- Pass-through authentication: synchronized users of managed domains sign in
 -- with their Active Directory password, checked by the tenant's agents.
 ALTER TABLE tenants ADD COLUMN pass_through_auth boolean NOT NULL DEFAULT false;
+
+-- Sign-ins handed to a federated domain's identity provider, waiting for its
+-- answer: each state is used once, and only before it expires.
+CREATE TABLE federation_states (
+  state            text PRIMARY KEY,
+  tenant_id        uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+  interaction_uid  text NOT NULL,
+  domain           text NOT NULL,
+  nonce            text NOT NULL,
+  code_verifier    text NOT NULL,
+  expires_at       timestamptz NOT NULL
+);
+CREATE INDEX federation_states_expires ON federation_states (expires_at);
