@@ -27,6 +27,7 @@ import { SyncThrottle } from '../sync/throttle.ts';
 import { handleInteraction } from '../signin/interactions.ts';
 import { handleCommon } from '../signin/home-realm.ts';
 import { handleFederationCallback } from '../signin/federation.ts';
+import { handleSamlResponse } from '../signin/saml-federation.ts';
 
 export interface CloudOptions {
   /** Port to listen on; 0 picks a free one. Default 8443 (HTTPS) or 8080 (--http). */
@@ -199,6 +200,7 @@ async function dispatch(cloud: CloudContext, req: IncomingMessage, res: ServerRe
     // the hosted sign-in pages, then everything else of the tenant's OpenID provider
     if (rest.startsWith('/interaction/') && (await handleInteraction(cloud, await cloud.oidc.get(tenantId), tenantId, req, res, rest))) return;
     if (rest === '/federation/callback') return handleFederationCallback(cloud, await cloud.oidc.get(tenantId), tenantId, req, res);
+    if (rest === '/federation/saml') return handleSamlResponse(cloud, await cloud.oidc.get(tenantId), tenantId, req, res);
     return cloud.oidc.handle(req, res, tenantId, rest);
   }
   return api(req, res);

@@ -24,6 +24,7 @@ import { changePasswordPage, messagePage, pageHeaders, signInPage } from './page
 import { checkNewPassword } from './password-policy.ts';
 import { passThroughAuthenticate } from './pass-through.ts';
 import { startFederatedSignIn } from './federation.ts';
+import { startSamlSignIn } from './saml-federation.ts';
 import type { DomainRow } from '../domains/domains.ts';
 
 /** Sign-in attempts one source address may make against a tenant per minute. */
@@ -136,10 +137,7 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
   // a federated domain signs in at its own identity provider: the password typed here goes nowhere
   const federated = username.includes('@') ? await federatedDomain(ctx, username) : undefined;
   if (federated?.federation?.protocol === 'oidc') return startFederatedSignIn(cloud, tenantId, ctx.uid, federated, username, ctx.res);
-  if (federated) {
-    await log({ userId: null, method: 'federated', result: 'failure', errorCode: 'method_unavailable' });
-    return showSignIn(ctx, details, { username, error: `${federated.name} signs in at its organisation's SAML identity provider, which this sign-in cannot reach yet. Contact your administrator.`, status: 400 });
-  }
+  if (federated?.federation?.protocol === 'saml') return startSamlSignIn(cloud, tenantId, ctx.uid, federated, ctx.res);
   if (!username || !password) return showSignIn(ctx, details, { username, error: 'Enter your user name and your password.', status: 400 });
   const userKey = username.toLowerCase();
   const locked = await lockoutState(cloud.store, tenantId, userKey, source);

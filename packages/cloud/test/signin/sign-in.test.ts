@@ -13,6 +13,7 @@ import { issueOneTimePassword, type CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../helpers/stores.ts';
 import { startTestCloud, type TestCloud } from '../helpers/cloud.ts';
 import { TestBrowser, type Page } from '../helpers/browser.ts';
+import { TestSamlIdp } from '../helpers/saml-idp.ts';
 import { signInKit } from '../helpers/sign-in-kit.ts';
 import { registerTestAgent } from '../helpers/agent.ts';
 
@@ -166,7 +167,7 @@ for (const kind of storeKinds) {
       assert.match(last.text, /Too many sign-in attempts from your network/);
     });
 
-    test('synchronized users and federated domains get a page that says what is not available yet; disabled accounts are refused', async () => {
+    test('synchronized users get a page that says what is not available yet (password hash sync); disabled accounts are refused', async () => {
       const agent = await registerTestAgent(t, tenant, admin);
       const { epoch } = await agent.acquireLease(60);
       await agent.sendBatch(`si-${randomUUID()}`, { epoch, operations: [{ op: 'upsert', type: 'user', immutableId: guid(), attributes: { userPrincipalName: `grace@${tenant.initialDomain}`, displayName: 'Grace' } }] });
@@ -177,14 +178,12 @@ for (const kind of storeKinds) {
       await t.addVerifiedDomain(tenant.tenantId, 'fed.example');
       const saml = { protocol: 'saml', issuerUri: 'http://idp.fed.example/adfs/services/trust', passiveSignInUri: 'https://idp.fed.example/adfs/ls/', signingCertificate: t.trust.ca! };
       assert.equal((await t.call('PATCH', '/api/v1/domains/fed.example', { token: admin, body: { authenticationType: 'federated', federation: saml } })).status, 200);
-      const federated = await b.submit(synced, { username: 'someone@fed.example', password: 'whatever-it-is' });
-      assert.match(federated.text, /fed\.example signs in at its organisation&#39;s SAML identity provider, which this sign-in cannot reach yet/);
 
       const upn = `off@${tenant.initialDomain}`;
       const off = (await t.call('POST', '/api/v1/users', { token: admin, body: { userPrincipalName: upn, displayName: 'Off' } })).body.id;
       const password = await issueOneTimePassword(t.cloud.context.store, tenant.tenantId, upn);
       await t.call('PATCH', `/api/v1/users/${off}`, { token: admin, body: { accountEnabled: false } });
-      const disabled = await b.submit(federated, { username: upn, password });
+      const disabled = await b.submit(synced, { username: upn, password });
       assert.equal(disabled.status, 403);
       assert.match(disabled.text, /Your account is disabled/);
     });
@@ -265,6 +264,49 @@ for (const kind of storeKinds) {
       assert.equal(forged.status, 400);
       assert.match(forged.text, /answered something this service cannot accept/);
       assert.match((await signIns())[0].failureReason, /^federation_/);
+    });
+
+    test('a federated domain signs in at its SAML identity provider: signature, issuer, audience, validity and InResponseTo checked; a Response works once', async () => {
+      const idp = await TestSamlIdp.create();
+      await t.addVerifiedDomain(tenant.tenantId, 'saml.example');
+      const fed = await t.call('PATCH', '/api/v1/domains/saml.example', { token: admin, body: { authenticationType: 'federated', federation: { protocol: 'saml', issuerUri: idp.entityId, passiveSignInUri: idp.ssoUrl, signingCertificate: idp.cert } } });
+      assert.equal(fed.status, 200, JSON.stringify(fed.body));
+      const sam = await t.call('POST', '/scim/v2/Users', { token: admin, body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'sam@saml.example', externalId: 'immutable-sam-1' } });
+      assert.equal(sam.status, 201);
+      const start = async () => {
+        const b = new TestBrowser({ ca: t.trust.ca!, stopAt: (u) => u.hostname.endsWith('.app.example') || u.hostname === 'idp.saml.example' });
+        const { page, redeem } = await authorize(b, 'one');
+        const atIdp = await b.submit(page, { username: 'sam@saml.example', password: '' });
+        assert.equal(new URL(atIdp.url).origin, 'https://idp.saml.example', `sent to the identity provider: ${atIdp.url}`);
+        return { b, redeem, request: idp.readRequest(atIdp.url) };
+      };
+      const { b, redeem, request } = await start();
+      assert.equal(request.acs, `${tenant.issuer}/federation/saml`);
+      assert.equal(request.issuer, tenant.issuer, 'the tenant is the service provider');
+      const response = idp.respond(request, 'immutable-sam-1');
+      const done = await b.go(request.acs, { SAMLResponse: response, RelayState: request.relayState });
+      atApp(done, 'one');
+      assert.equal((await redeem(done)).claims()!.upn, 'sam@saml.example');
+      assert.deepEqual({ method: (await signIns())[0].method, result: (await signIns())[0].result }, { method: 'federated', result: 'success' });
+      const replay = await b.go(request.acs, { SAMLResponse: response, RelayState: request.relayState });
+      assert.equal(replay.status, 400);
+      assert.match(replay.text, /already used or came too late/);
+
+      const other = await TestSamlIdp.create();
+      const refusals: [string, (r: typeof request) => string, string][] = [
+        ['another audience', (r) => idp.respond(r, 'immutable-sam-1', { audience: 'https://elsewhere.example/sp' }), 'federation_saml_invalid'],
+        ['expired', (r) => idp.respond(r, 'immutable-sam-1', { notOnOrAfter: new Date(Date.now() - 10 * 60_000) }), 'federation_saml_invalid'],
+        ['altered after signing', (r) => idp.respond(r, 'immutable-sam-1', { tamper: (x) => x.replace('>immutable-sam-1<', '>immutable-admin<') }), 'federation_saml_invalid'],
+        ['signed by another key', (r) => other.respond(r, 'immutable-sam-1'), 'federation_saml_invalid'],
+        ['answering another request', (r) => idp.respond({ ...r, id: '_not-this-one' }, 'immutable-sam-1'), 'federation_saml_invalid'],
+        ['nobody here', (r) => idp.respond(r, 'immutable-nobody'), 'federation_unknown_user'],
+      ];
+      for (const [what, make, code] of refusals) {
+        const attempt = await start();
+        const answer = await attempt.b.go(attempt.request.acs, { SAMLResponse: make(attempt.request), RelayState: attempt.request.relayState });
+        assert.ok([400, 403].includes(answer.status), `${what}: ${answer.status} ${answer.url}`);
+        assert.equal((await signIns())[0].failureReason, code, what);
+      }
     });
 
     test('/common: home-realm discovery sends the user to the tenant of the address, or of the application', async () => {
