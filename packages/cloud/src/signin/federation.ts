@@ -18,9 +18,7 @@ import * as oidc from 'openid-client';
 import type { CloudContext } from '../context.ts';
 import { unseal } from '../auth/sealed.ts';
 import type { DomainRow } from '../domains/domains.ts';
-import { recordSignIn } from './sign-in-log.ts';
-import { messagePage, pageHeaders } from './pages.ts';
-import { userById } from './account.ts';
+import { completeFederatedLogin, federationLog, refusedAnswer, takePending, type FederationContext } from './federated-login.ts';
 
 const stateTtlSeconds = 600;
 const configs = new Map<string, { at: number; config: Promise<oidc.Configuration> }>();
@@ -93,58 +91,22 @@ export async function startFederatedSignIn(cloud: CloudContext, tenantId: string
 
 /** The identity provider's answer: checked, the user found by immutable id, the waiting interaction finished. */
 export async function handleFederationCallback(cloud: CloudContext, provider: Provider, tenantId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const page = (status: number, title: string, message: string) => {
-    res.writeHead(status, pageHeaders);
-    res.end(messagePage(title, message));
-  };
+  const f: FederationContext = { cloud, provider, tenantId, req, res };
   const url = new URL(req.url ?? '/', callbackOf(cloud, tenantId));
   const state = url.searchParams.get('state') ?? '';
-  // single use: the state row goes whatever happens next
-  const { rows } = await cloud.store.query<{ interaction_uid: string; domain: string; nonce: string; code_verifier: string }>(
-    'DELETE FROM federation_states WHERE state = $1 AND tenant_id = $2 AND expires_at > now() RETURNING interaction_uid, domain, nonce, code_verifier',
-    [state, tenantId],
-  );
-  const pending = rows[0];
-  const source = cloud.oidc.clientAddress(req);
-  const log = (e: { userId?: string | null; upn?: string | null; clientId?: string | null; result: 'success' | 'failure'; errorCode?: string }) =>
-    recordSignIn(cloud.store, tenantId, { userId: e.userId ?? null, userPrincipalName: e.upn ?? null, clientId: e.clientId ?? null, method: 'federated', result: e.result, errorCode: e.errorCode ?? null, sourceIp: source, userAgent: req.headers['user-agent'] ?? null });
-  if (!pending) {
-    await log({ result: 'failure', errorCode: 'federation_state_invalid' });
-    return page(400, 'Sign-in expired', 'This answer from your organisation\'s sign-in was already used or came too late. Go back to the application and sign in again.');
-  }
-  const interaction = await provider.Interaction.find(pending.interaction_uid);
-  if (!interaction) return page(400, 'Sign-in expired', 'This sign-in expired. Go back to the application and sign in again.');
-  const clientId = String(interaction.params.client_id);
-  const { rows: domains } = await cloud.store.query<DomainRow>(`SELECT * FROM domains WHERE tenant_id = $1 AND name = $2 AND verified AND authentication = 'federated'`, [tenantId, pending.domain]);
-  const f = domains[0]?.federation;
-  if (!f || f.protocol !== 'oidc') return page(400, 'Sign-in not available', 'This domain is not federated any more. Go back to the application and sign in again.');
+  const pending = await takePending(f, state, 'oidc');
+  if (!pending) return;
+  const fed = pending.domain.federation as OidcFederation;
   let claims: Record<string, unknown>;
   try {
-    const config = await configFor(cloud, f);
-    const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: pending.code_verifier, expectedState: state, expectedNonce: pending.nonce, idTokenExpected: true });
+    const config = await configFor(cloud, fed);
+    const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: pending.codeVerifier, expectedState: state, expectedNonce: pending.nonce, idTokenExpected: true });
     claims = (tokens.claims() ?? {}) as Record<string, unknown>;
   } catch (err) {
     const detail = (err as { error?: string; code?: string }).error ?? (err as { code?: string }).code ?? 'invalid_response';
-    cloud.logger.info({ tenantId, domain: pending.domain, error: (err as Error).message }, 'federated sign-in answer refused');
-    await log({ clientId, result: 'failure', errorCode: `federation_${detail}`.slice(0, 64) });
-    return page(400, 'Sign-in failed', 'Your organisation\'s sign-in answered something this service cannot accept. Try again; if it goes on, tell your administrator.');
+    cloud.logger.info({ tenantId, domain: pending.domain.name, error: (err as Error).message }, 'federated sign-in answer refused');
+    await federationLog(f, { clientId: pending.clientId, result: 'failure', errorCode: `federation_${detail}`.slice(0, 64) });
+    return refusedAnswer(f);
   }
-  const immutableId = claims[f.immutableIdClaim ?? 'onprem_immutable_id'];
-  const { rows: users } = typeof immutableId === 'string'
-    ? await cloud.store.query<{ id: string }>(`SELECT id FROM directory_objects WHERE tenant_id = $1 AND object_type = 'user' AND immutable_id = $2 AND deleted_at IS NULL`, [tenantId, immutableId])
-    : { rows: [] };
-  const user = users[0] ? await userById(cloud.store, tenantId, users[0].id) : undefined;
-  if (!user || !user.upn.toLowerCase().endsWith(`@${pending.domain}`)) {
-    await log({ clientId, result: 'failure', errorCode: 'federation_unknown_user', upn: typeof claims.upn === 'string' ? claims.upn : null });
-    return page(403, 'Sign-in failed', 'Your organisation signed you in, but there is no account for you here. Contact your administrator.');
-  }
-  if (!user.account_enabled) {
-    await log({ clientId, result: 'failure', errorCode: 'account_disabled', userId: user.id, upn: user.upn });
-    return page(403, 'Sign-in failed', 'Your account is disabled. Contact your administrator.');
-  }
-  await log({ clientId, result: 'success', userId: user.id, upn: user.upn });
-  interaction.result = { login: { accountId: user.id, amr: ['fed'] } };
-  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
-  res.writeHead(303, { location: interaction.returnTo, 'cache-control': 'no-store' });
-  res.end();
+  await completeFederatedLogin(f, pending, claims[fed.immutableIdClaim ?? 'onprem_immutable_id']);
 }

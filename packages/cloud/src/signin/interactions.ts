@@ -21,6 +21,7 @@ import { userById, userByUpn, type SignInUser } from './account.ts';
 import { lockoutState, passThroughLockoutThreshold, recordFailure, recordSuccess } from './lockout.ts';
 import { recordSignIn, type SignInMethod } from './sign-in-log.ts';
 import { changePasswordPage, messagePage, pageHeaders, signInPage } from './pages.ts';
+import { readForm } from './form.ts';
 import { checkNewPassword } from './password-policy.ts';
 import { passThroughAuthenticate } from './pass-through.ts';
 import { startFederatedSignIn } from './federation.ts';
@@ -45,18 +46,6 @@ const send = (res: ServerResponse, status: number, html: string, extra: Record<s
   res.writeHead(status, { ...pageHeaders, ...extra });
   res.end(html);
 };
-
-async function readForm(req: IncomingMessage, limit = 16 * 1024): Promise<URLSearchParams> {
-  if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return new URLSearchParams();
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error('form too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
 
 /** Serves `/interaction/{uid}[/login|/password]`; answers false when the path is not an interaction. */
 export async function handleInteraction(cloud: CloudContext, provider: Provider, tenantId: string, req: IncomingMessage, res: ServerResponse, rest: string): Promise<boolean> {
