@@ -300,6 +300,9 @@ for (const kind of storeKinds) {
         ['signed by another key', (r) => other.respond(r, 'immutable-sam-1'), 'federation_saml_invalid'],
         ['answering another request', (r) => idp.respond({ ...r, id: '_not-this-one' }, 'immutable-sam-1'), 'federation_saml_invalid'],
         ['nobody here', (r) => idp.respond(r, 'immutable-nobody'), 'federation_unknown_user'],
+        ['not SAML at all', () => Buffer.from('<html><body>hello</body></html>').toString('base64'), 'federation_saml_invalid'],
+        ['not even base64', () => '%%% garbage %%%', 'federation_saml_invalid'],
+        ['truncated', (r) => idp.respond(r, 'immutable-sam-1').slice(0, 200), 'federation_saml_invalid'],
       ];
       for (const [what, make, code] of refusals) {
         const attempt = await start();
