@@ -3,6 +3,7 @@
  * against the real test DC — and, when the tests run as root, as the
  * unprivileged account nobody, with no access to the DC's files.
  */
+import { currentAgentVersion } from '@skybridge/protocol';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -50,7 +51,8 @@ describe('skybridge connect', () => {
     assert.equal(summary.kind, 'delta');
     assert.equal(summary.objectsRead, 0);
     const status = await skybridge(['connect', 'status', '--json', '--config', files.configPath]);
-    const parsed = JSON.parse(status.stdout) as { counts: { objects: number; members: number }; runs: { kind: string; status: string }[] };
+    const parsed = JSON.parse(status.stdout) as { version: string; counts: { objects: number; members: number }; runs: { kind: string; status: string }[] };
+    assert.equal(parsed.version, currentAgentVersion, 'the status names the agent\'s release');
     assert.ok(parsed.counts.objects > 3000);
     assert.deepEqual(parsed.runs.map((r) => `${r.kind}:${r.status}`), ['delta:completed', 'full:completed']);
   });

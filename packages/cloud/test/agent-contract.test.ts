@@ -1,3 +1,4 @@
+import { currentAgentVersion } from '@skybridge/protocol';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -296,6 +297,7 @@ for (const kind of storeKinds) {
       try {
         const one = await t.call('GET', `/api/v1/agents/${agent.credentials.agentId}`, { token: admin });
         assert.equal(one.body.health.role, 'active');
+        assert.equal(one.body.outdated, false, 'the current release');
         assert.equal(one.body.health.errorCounts.duplicate_attribute, 2);
         assert.equal(one.body.channel.connected, true);
         const ping = await t.call('POST', `/api/v1/agents/${agent.credentials.agentId}/ping`, { token: admin });
@@ -305,6 +307,14 @@ for (const kind of storeKinds) {
       } finally {
         ws.close();
       }
+    });
+
+    test('an agent older than the release the cloud ships is flagged outdated', async () => {
+      const old = await registerTestAgent(t, tenant, admin, 'old-host');
+      await old.heartbeat({ version: '0.0.9', role: 'standby' });
+      const listed = ((await t.call('GET', '/api/v1/agents', { token: admin })).body.items as { id: string; outdated: boolean; currentVersion: string }[]).find((a) => a.id === old.credentials.agentId)!;
+      assert.deepEqual({ outdated: listed.outdated, current: listed.currentVersion }, { outdated: true, current: currentAgentVersion });
+      await t.call('DELETE', `/api/v1/agents/${old.credentials.agentId}`, { token: admin });
     });
 
     test('an agent gone silent and a synchronization that stopped are alerts, until the agent reports again', async () => {

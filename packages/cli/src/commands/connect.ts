@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { currentAgentVersion } from '@skybridge/protocol';
 import { hostname } from 'node:os';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -9,7 +10,7 @@ import {
   ChannelRunner, PassThroughAuthenticator, readLockoutThreshold,
 } from '@skybridge/connect';
 
-const agentVersion = '0.1.0';
+const agentVersion = currentAgentVersion;
 
 /** The connector space lives in STATE_DIRECTORY/connect. */
 export const spaceDirectory = (loaded: LoadedConfig): string => join(loaded.config.stateDirectory, 'connect');
@@ -320,13 +321,13 @@ export function connectCommand(): Command {
       const space = ConnectorSpace.open(spaceDirectory(loaded));
       try {
         const sync = new SyncEngine(space, loaded.config.sync, null);
-        const status = { counts: space.counts(), runs: space.runs(5), problems: space.problems(), exported: sync.store.exportedCounts(), pending: sync.store.pending(), syncErrors: sync.store.errors() };
+        const status = { version: agentVersion, counts: space.counts(), runs: space.runs(5), problems: space.problems(), exported: sync.store.exportedCounts(), pending: sync.store.pending(), syncErrors: sync.store.errors() };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
           return;
         }
         const c = status.counts;
-        const lines = [`Connector space ${space.path}`, `  objects: ${c.objects} (${c.inScope} in scope), tombstones: ${c.deleted}, member values: ${c.members}`, 'Last runs:'];
+        const lines = [`Skybridge Connect ${agentVersion}`, `Connector space ${space.path}`, `  objects: ${c.objects} (${c.inScope} in scope), tombstones: ${c.deleted}, member values: ${c.members}`, 'Last runs:'];
         for (const r of status.runs) lines.push(`  #${r.id} ${r.kind} ${r.status} ${r.startedAt}${r.error ? `: ${r.error}` : ` (+${r.summary.added ?? 0} ~${r.summary.updated ?? 0} >${r.summary.renamed ?? 0} -${r.summary.deleted ?? 0})`}`);
         if (status.problems.length) lines.push(`Import problems (${status.problems.length}):`, ...status.problems.slice(0, 20).map((p) => `  ${p.message}`));
         lines.push(`Exported to the cloud: ${Object.entries(status.exported).map(([k, v]) => `${v} ${k}s`).join(', ') || 'nothing yet'}; pending: ${status.pending.objects} objects, ${status.pending.members} member changes, ${status.pending.deletes} deletions`);

@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/audit-log.ts';
-import { heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
+import { compareVersions, currentAgentVersion, heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
 import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
 import { notFound } from '../http/problem.ts';
 import { isUuid } from '../directory/objects.ts';
@@ -104,6 +104,9 @@ function presentAgent(r: AgentRow, connection: { connectedAt: Date; version: str
     id: r.id,
     hostname: r.hostname,
     version: r.version,
+    /** older than the release this cloud ships: upgrade it */
+    outdated: compareVersions(r.version, currentAgentVersion) < 0,
+    currentVersion: currentAgentVersion,
     registeredDateTime: new Date(r.registered_at).toISOString(),
     lastHeartbeatDateTime: r.last_heartbeat_at ? new Date(r.last_heartbeat_at).toISOString() : null,
     health: r.health,
