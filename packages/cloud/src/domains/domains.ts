@@ -155,6 +155,12 @@ export async function addDomain(store: Store, tenantId: string, actor: Actor, na
   });
 }
 
+/** A domain was just verified: synchronized users waiting for it get their UPN back; returns how many. */
+async function restoreWaitingUpns(w: TenantWrite, domain: string): Promise<number> {
+  const released = await releaseFreedValues(w);
+  return released.filter((r) => r.attribute === 'userPrincipalName' && r.value.toLowerCase().endsWith(`@${domain}`)).length;
+}
+
 export interface VerifyOutcome { domain: DomainRow; restoredUserPrincipalNames: number }
 
 
@@ -193,8 +199,7 @@ export async function verifyDomain(store: Store, dns: DnsLookup, tenantId: strin
       if ((err as { code?: string }).code === '23505') throw new SkybridgeError('domain_taken', `${current.name} was just verified by another tenant: a domain belongs to one tenant only`);
       throw err;
     }
-    const released = await releaseFreedValues(w);
-    const restored = released.filter((r) => r.attribute === 'userPrincipalName' && r.value.toLowerCase().endsWith(`@${current.name}`)).length;
+    const restored = await restoreWaitingUpns(w, current.name);
     await w.audit({ action: 'domain.verify', target: { type: 'domain', id: current.name, name: current.name }, before: presentDomain(current), after: { ...presentDomain(updated), restoredUserPrincipalNames: restored } });
     await w.finish();
     return { domain: updated, restoredUserPrincipalNames: restored };
@@ -289,8 +294,7 @@ export async function addOperatorVerifiedDomain(store: Store, tenantId: string, 
        RETURNING ${domainColumns}`,
       [tenantId, name, newCode()],
     );
-    const released = await releaseFreedValues(w);
-    const restored = released.filter((r) => r.attribute === 'userPrincipalName' && r.value.toLowerCase().endsWith(`@${name}`)).length;
+    const restored = await restoreWaitingUpns(w, name);
     await w.audit({ action: 'domain.verify', target: { type: 'domain', id: name, name }, after: { ...presentDomain(rows[0]!), verifiedBy: 'deployment operator', restoredUserPrincipalNames: restored } });
     await w.finish();
     return { domain: rows[0]!, restoredUserPrincipalNames: restored };

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { Role } from '@skybridge/protocol';
 import { json, tenantRoute, type RouteDef } from '../http/route.ts';
-import { SkybridgeError } from '../http/problem.ts';
 import { auditActions } from '../audit/audit-log.ts';
-import { decodeCursor, encodeCursor, pageSize } from '../directory/pagination.ts';
+import { listFilters, newestFirst } from '../directory/pagination.ts';
 
 /** Who reads the audit log. */
 const auditReaders: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator', 'UserAdministrator', 'LicenseAdministrator'];
@@ -20,23 +19,16 @@ export const auditRoutes: RouteDef[] = [
     method: 'GET', path: '/api/v1/audit-logs', roles: auditReaders,
     summary: 'The audit log, newest first: who did what, when, to what, with the state before and after; filter by action, targetId, actorId, since, until.',
     handler: async (ctx) => {
-      const raw = Object.fromEntries([...ctx.query.entries()].filter(([k]) => k !== 'limit' && k !== 'cursor'));
-      const parsed = filters.safeParse(raw);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new SkybridgeError('invalid_request', `the audit log filter ${issue.path.join('.') || ''} ${issue.message}: use action (one of the documented actions), targetId, actorId, since and until (ISO 8601)`);
-      }
-      const f = parsed.data;
-      const limit = pageSize(ctx.query);
-      const cursor = decodeCursor(ctx.query.get('cursor'), (v): v is { id: number } => Number.isSafeInteger(v.id));
+      const f = listFilters(ctx.query, filters, 'the audit log filter (action, targetId, actorId, since, until)');
+      const paging = newestFirst(ctx.query);
       const { rows } = await ctx.cloud.store.query<{ id: string | number; at: Date | string; actor_type: string; actor_id: string; actor_name: string | null; action: string; target_type: string; target_id: string | null; target_name: string | null; before: unknown; after: unknown }>(
         `SELECT id, at, actor_type, actor_id, actor_name, action, target_type, target_id, target_name, before, after FROM audit_log
           WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::text IS NULL OR action = $3) AND ($4::text IS NULL OR target_id = $4)
             AND ($5::text IS NULL OR actor_id = $5) AND ($6::timestamptz IS NULL OR at >= $6) AND ($7::timestamptz IS NULL OR at < $7)
           ORDER BY id DESC LIMIT $8`,
-        [ctx.principal.tenantId, cursor?.id ?? null, f.action ?? null, f.targetId ?? null, f.actorId ?? null, f.since ?? null, f.until ?? null, limit + 1],
+        [ctx.principal.tenantId, paging.below, f.action ?? null, f.targetId ?? null, f.actorId ?? null, f.since ?? null, f.until ?? null, paging.limit + 1],
       );
-      const page = rows.slice(0, limit);
+      const { page, nextCursor } = paging.finish(rows);
       return json({
         items: page.map((r) => ({
           id: String(r.id), activityDateTime: new Date(r.at).toISOString(), action: r.action,
@@ -44,7 +36,7 @@ export const auditRoutes: RouteDef[] = [
           target: { type: r.target_type, id: r.target_id, displayName: r.target_name },
           before: r.before, after: r.after,
         })),
-        nextCursor: rows.length > limit ? encodeCursor({ id: Number(page.at(-1)!.id) }) : null,
+        nextCursor,
       });
     },
   }),

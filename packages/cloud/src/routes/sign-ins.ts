@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { json, tenantRoute, type RouteDef } from '../http/route.ts';
-import { SkybridgeError } from '../http/problem.ts';
-import { decodeCursor, encodeCursor, pageSize } from '../directory/pagination.ts';
+import { listFilters, newestFirst } from '../directory/pagination.ts';
 import { directoryReaders } from './directory.ts';
 
 const filters = z.strictObject({
@@ -16,14 +15,8 @@ export const signInRoutes: RouteDef[] = [
     method: 'GET', path: '/api/v1/sign-ins', roles: directoryReaders,
     summary: 'The sign-in log, newest first: who, when, to which app, how (method), the result with its reason, from where, through which agent; filter by userId, clientId, result, since.',
     handler: async (ctx) => {
-      const parsed = filters.safeParse(Object.fromEntries([...ctx.query.entries()].filter(([k]) => k !== 'limit' && k !== 'cursor')));
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new SkybridgeError('invalid_request', `the sign-in log filter ${issue.path.join('.')} ${issue.message}: use userId, clientId, result (success or failure) and since (ISO 8601)`);
-      }
-      const f = parsed.data;
-      const limit = pageSize(ctx.query);
-      const cursor = decodeCursor(ctx.query.get('cursor'), (v): v is { id: number } => Number.isSafeInteger(v.id));
+      const f = listFilters(ctx.query, filters, 'the sign-in log filter (userId, clientId, result, since)');
+      const paging = newestFirst(ctx.query);
       const { rows } = await ctx.cloud.store.query<{ id: string | number; at: Date | string; user_id: string | null; user_principal_name: string | null; client_id: string | null; app_name: string | null; method: string; result: string; error_code: string | null; source_ip: string | null; user_agent: string | null; agent_id: string | null }>(
         `SELECT id, at, user_id, coalesce(user_principal_name, (SELECT upn FROM directory_objects WHERE id = e.user_id)) AS user_principal_name,
                 client_id, app_name, method, result, error_code, source_ip, user_agent, agent_id
@@ -31,16 +24,16 @@ export const signInRoutes: RouteDef[] = [
           WHERE tenant_id = $1 AND ($2::bigint IS NULL OR id < $2) AND ($3::uuid IS NULL OR user_id = $3) AND ($4::text IS NULL OR client_id = $4)
             AND ($5::text IS NULL OR result = $5) AND ($6::timestamptz IS NULL OR at >= $6)
           ORDER BY id DESC LIMIT $7`,
-        [ctx.principal.tenantId, cursor?.id ?? null, f.userId ?? null, f.clientId ?? null, f.result ?? null, f.since ?? null, limit + 1],
+        [ctx.principal.tenantId, paging.below, f.userId ?? null, f.clientId ?? null, f.result ?? null, f.since ?? null, paging.limit + 1],
       );
-      const page = rows.slice(0, limit);
+      const { page, nextCursor } = paging.finish(rows);
       return json({
         items: page.map((r) => ({
           id: String(r.id), createdDateTime: new Date(r.at).toISOString(), userId: r.user_id, userPrincipalName: r.user_principal_name,
           appId: r.client_id, appDisplayName: r.app_name, method: r.method, result: r.result, failureReason: r.error_code,
           ipAddress: r.source_ip, userAgent: r.user_agent, agentId: r.agent_id,
         })),
-        nextCursor: rows.length > limit ? encodeCursor({ id: Number(page.at(-1)!.id) }) : null,
+        nextCursor,
       });
     },
   }),

@@ -32,6 +32,18 @@ export function federationLog(f: FederationContext, e: { userId?: string | null;
   });
 }
 
+/** How long a sign-in waits for its identity provider's answer. */
+export const federationTtlSeconds = 600;
+
+/** Records a sign-in handed to an identity provider, under the state (or SAML request id) its answer must carry. */
+export async function savePending(cloud: CloudContext, tenantId: string, p: { state: string; uid: string; domain: string; nonce?: string; codeVerifier?: string }): Promise<void> {
+  await cloud.store.query(
+    `INSERT INTO federation_states (state, tenant_id, interaction_uid, domain, nonce, code_verifier, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
+    [p.state, tenantId, p.uid, p.domain, p.nonce ?? '', p.codeVerifier ?? '', federationTtlSeconds],
+  );
+}
+
 export interface Pending {
   state: string;
   interaction: InstanceType<Provider['Interaction']>;

@@ -18,9 +18,8 @@ import * as oidc from 'openid-client';
 import type { CloudContext } from '../context.ts';
 import { unseal } from '../auth/sealed.ts';
 import type { DomainRow } from '../domains/domains.ts';
-import { completeFederatedLogin, federationLog, refusedAnswer, takePending, type FederationContext } from './federated-login.ts';
+import { completeFederatedLogin, federationLog, refusedAnswer, savePending, takePending, type FederationContext } from './federated-login.ts';
 
-const stateTtlSeconds = 600;
 const configs = new Map<string, { at: number; config: Promise<oidc.Configuration> }>();
 
 /** fetch for openid-client through node:https, trusting the deployment's extra CA besides the system's */
@@ -76,11 +75,7 @@ export async function startFederatedSignIn(cloud: CloudContext, tenantId: string
   const state = randomBytes(24).toString('base64url');
   const nonce = oidc.randomNonce();
   const verifier = oidc.randomPKCECodeVerifier();
-  await cloud.store.query(
-    `INSERT INTO federation_states (state, tenant_id, interaction_uid, domain, nonce, code_verifier, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))`,
-    [state, tenantId, uid, domain.name, nonce, verifier, stateTtlSeconds],
-  );
+  await savePending(cloud, tenantId, { state, uid, domain: domain.name, nonce, codeVerifier: verifier });
   const url = oidc.buildAuthorizationUrl(config, {
     redirect_uri: callbackOf(cloud, tenantId), scope: 'openid profile', state, nonce, login_hint: username,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',

@@ -135,7 +135,7 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
     return showSignIn(ctx, details, { username, error: `Your account is locked for now to protect it: there were too many failed sign-ins from here. Try again in ${locked.retryAfterSeconds} seconds.`, status: 429 });
   }
   const user = await userByUpn(cloud.store, tenantId, username);
-  const method = await methodFor(ctx, user, username);
+  const method = await methodFor(ctx, user);
   if (method.kind === 'unavailable') {
     await log({ userId: user?.id ?? null, method: method.method, result: 'failure', errorCode: 'method_unavailable' });
     return showSignIn(ctx, details, { username, error: method.message, status: 400 });
@@ -169,7 +169,7 @@ async function federatedDomain(ctx: Ctx, username: string): Promise<DomainRow | 
 }
 
 /** How a user of a managed domain signs in, from the user (home-realm discovery; federated domains are sent away before). */
-async function methodFor(ctx: Ctx, user: SignInUser | undefined, _username: string): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
+async function methodFor(ctx: Ctx, user: SignInUser | undefined): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
   if (user?.source === 'onprem') {
     const { rows: t } = await ctx.cloud.store.query<{ pass_through_auth: boolean }>('SELECT pass_through_auth FROM tenants WHERE id = $1', [ctx.tenantId]);
     if (t[0]?.pass_through_auth) return { kind: 'pass_through' };

@@ -74,6 +74,20 @@ ${hidden({ csrf: o.csrf })}
 </form>`);
 }
 
+/** /common without a known tenant: the user's address first, the rest of the request carried along. */
+export function askAddressPage(query: URLSearchParams, error?: string): string {
+  const carried: Record<string, string> = Object.fromEntries([...query.entries()].filter(([k]) => k !== 'login_hint'));
+  return layout('Sign in', `
+<h1>Sign in</h1>
+${errorBox(error)}
+<form method="get" action="/common/v2.0/auth">
+${hidden(carried)}
+<label for="login_hint">Your work email address</label>
+<input id="login_hint" name="login_hint" type="email" autocomplete="username" required autofocus>
+<button type="submit">Next</button>
+</form>`);
+}
+
 export function messagePage(title: string, message: string): string {
   return layout(title, `<h1>${escape(title)}</h1><p>${escape(message)}</p>`);
 }

@@ -15,10 +15,9 @@ import type Provider from 'oidc-provider';
 import { SAML, ValidateInResponseTo, type CacheProvider } from '@node-saml/node-saml';
 import type { CloudContext } from '../context.ts';
 import type { DomainRow } from '../domains/domains.ts';
-import { completeFederatedLogin, federationLog, page, refusedAnswer, takePending, type FederationContext } from './federated-login.ts';
+import { completeFederatedLogin, federationLog, federationTtlSeconds, page, refusedAnswer, savePending, takePending, type FederationContext } from './federated-login.ts';
 import { readForm } from './form.ts';
 
-const requestTtlSeconds = 600;
 type SamlFederation = Extract<NonNullable<DomainRow['federation']>, { protocol: 'saml' }>;
 
 /** This tenant as a SAML service provider: its entity id and where Responses are posted. */
@@ -52,7 +51,7 @@ function samlFor(cloud: CloudContext, tenantId: string, f: SamlFederation, reque
     identifierFormat: null,
     acceptedClockSkewMs: 60_000,
     validateInResponseTo: ValidateInResponseTo.always,
-    requestIdExpirationPeriodMs: requestTtlSeconds * 1000,
+    requestIdExpirationPeriodMs: federationTtlSeconds * 1000,
     cacheProvider: oneRequest(requestId),
     ...(requestId ? { generateUniqueId: () => requestId } : {}),
   });
@@ -62,11 +61,7 @@ export async function startSamlSignIn(cloud: CloudContext, tenantId: string, uid
   const f = domain.federation;
   if (!f || f.protocol !== 'saml') throw new Error(`${domain.name} is not federated over SAML`);
   const requestId = `_${randomBytes(20).toString('hex')}`;
-  await cloud.store.query(
-    `INSERT INTO federation_states (state, tenant_id, interaction_uid, domain, nonce, code_verifier, expires_at)
-     VALUES ($1, $2, $3, $4, '', '', now() + make_interval(secs => $5))`,
-    [requestId, tenantId, uid, domain.name, requestTtlSeconds],
-  );
+  await savePending(cloud, tenantId, { state: requestId, uid, domain: domain.name });
   const url = await samlFor(cloud, tenantId, f, requestId).getAuthorizeUrlAsync(requestId, undefined, {});
   res.writeHead(303, { location: url, 'cache-control': 'no-store' });
   res.end();

@@ -5,9 +5,11 @@ import { parse, stringify } from 'yaml';
 import type { Client } from 'ldapts';
 import { adminClient } from '../../../../scripts/test-dc/seed.ts';
 import { randomUUID } from 'node:crypto';
-import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { CreatedTenant } from '@skybridge/cloud';
+import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { StoreKind } from '../../../cloud/test/helpers/stores.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
-import { agentConfig, type AgentFiles, type TestDc } from './ad.ts';
+import { agentConfig, smallDc, type AgentFiles, type SmallDirectory, type TestDc } from './ad.ts';
 
 /**
  * `overrides` go to the activeDirectory section (containers, …). The test
@@ -68,4 +70,44 @@ export async function adBinaryValues(dc: TestDc, dn: string, attributes: string[
     }
   });
   return out;
+}
+
+/** What a sync test runs against: the small Samba DC, a cloud on one store, a tenant with its administrator's token, a registered agent. */
+export interface SyncWorld {
+  dc: TestDc;
+  seed: SmallDirectory;
+  t: TestCloud;
+  tenant: CreatedTenant;
+  token: string;
+  files: AgentFiles & { agentId: string };
+}
+
+/**
+ * Starts a SyncWorld. `beforeAgent` runs once the tenant exists and before
+ * the agent registers (to fill the cloud as another tool left it). On a
+ * failure what was started is stopped, so a failed `before` leaks nothing.
+ */
+export async function startSyncWorld(
+  kind: StoreKind, tenantName: string,
+  options: { verifyDomain?: boolean; beforeAgent?: (w: Omit<SyncWorld, 'files'>) => Promise<void> } = {},
+): Promise<SyncWorld> {
+  const partial: Partial<SyncWorld> = {};
+  try {
+    Object.assign(partial, await smallDc());
+    partial.t = await startTestCloud(kind);
+    partial.tenant = await partial.t.createTenant(tenantName);
+    partial.token = await partial.t.token(partial.tenant);
+    await options.beforeAgent?.(partial as Omit<SyncWorld, 'files'>);
+    partial.files = await registeredAgent(partial.dc!, partial.t, partial.token, {}, options.verifyDomain === undefined ? {} : { verifyDomain: options.verifyDomain });
+    return partial as SyncWorld;
+  } catch (err) {
+    await stopSyncWorld(partial);
+    throw err;
+  }
+}
+
+export async function stopSyncWorld(w: { dc?: TestDc | undefined; t?: TestCloud | undefined; files?: AgentFiles | undefined }): Promise<void> {
+  w.files?.cleanup();
+  await w.t?.close();
+  await w.dc?.stop();
 }

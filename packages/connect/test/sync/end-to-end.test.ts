@@ -11,13 +11,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { Change, Attribute, type Client } from 'ldapts';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
-import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { spawn } from 'node:child_process';
 import { cliMain, runCli } from '../../../cloud/test/helpers/cli.ts';
 import { userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { guidToBytes, guidToString } from '../../src/ad/guid.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { adBinaryValues, asDomainAdmin, editAgentConfig, registeredAgent, syncCli } from '../helpers/sync.ts';
+import type { AgentFiles, SmallDirectory, TestDc } from '../helpers/ad.ts';
+import { adBinaryValues, asDomainAdmin, editAgentConfig, syncCli, startSyncWorld, stopSyncWorld } from '../helpers/sync.ts';
 
 const skybridgeUser = 'urn:skybridge:params:scim:schemas:extension:2.0:User';
 
@@ -46,17 +46,9 @@ for (const kind of storeKinds) {
     const ldap = (fn: (client: Client) => Promise<unknown>) => asDomainAdmin(dc, fn);
 
     before(async () => {
-      ({ dc, seed } = await smallDc());
-      t = await startTestCloud(kind);
-      tenant = await t.createTenant('contoso');
-      token = await t.token(tenant);
-      files = await registeredAgent(dc, t, token);
+      ({ dc, seed, t, tenant, token, files } = await startSyncWorld(kind, 'contoso'));
     });
-    after(async () => {
-      files?.cleanup();
-      await t?.close();
-      await dc?.stop();
-    });
+    after(() => stopSyncWorld({ files, t, dc }));
 
     test('the initial sync exports users, groups and contacts with the default rules', async () => {
       const res = await sync();

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { Attribute, Change, type Client } from 'ldapts';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
-import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
 import { userEntry } from '../../../../scripts/test-dc/seed.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { asDomainAdmin, editAgentConfig, registeredAgent, syncCli } from '../helpers/sync.ts';
+import type { AgentFiles, SmallDirectory, TestDc } from '../helpers/ad.ts';
+import { asDomainAdmin, editAgentConfig, syncCli, startSyncWorld, stopSyncWorld } from '../helpers/sync.ts';
 
 const skybridgeUser = 'urn:skybridge:params:scim:schemas:extension:2.0:User';
 
@@ -43,11 +43,7 @@ for (const kind of storeKinds) {
     const salesUsers = () => seed.users.filter((u) => u.userPrincipalName && u.dn.endsWith(seed.ous.sales));
 
     before(async () => {
-      ({ dc, seed } = await smallDc());
-      t = await startTestCloud(kind);
-      tenant = await t.createTenant('contoso');
-      token = await t.token(tenant);
-      files = await registeredAgent(dc, t, token);
+      ({ dc, seed, t, tenant, token, files } = await startSyncWorld(kind, 'contoso'));
       setSync((s) => {
         s.rules = [{
           name: 'Sales titles', objectType: 'user', precedence: 10, scope: 'DNComponent(dn, 2) == "Sales"',
@@ -56,11 +52,7 @@ for (const kind of storeKinds) {
         s.filter = { exclude: ['employeeType == "NoSync"'] };
       });
     });
-    after(async () => {
-      files?.cleanup();
-      await t?.close();
-      await dc?.stop();
-    });
+    after(() => stopSyncWorld({ files, t, dc }));
 
     test('a custom rule transforms the attributes of the objects in its scope, and preview names it', async () => {
       const first = await sync();

@@ -7,11 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
-import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { grantOnRunningDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { consistencyGuidAttributeId } from '../../src/ad/consistency-guid.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { adBinaryValues, editAgentConfig, registeredAgent, syncCli } from '../helpers/sync.ts';
+import type { AgentFiles, SmallDirectory, TestDc } from '../helpers/ad.ts';
+import { adBinaryValues, editAgentConfig, syncCli, startSyncWorld, stopSyncWorld } from '../helpers/sync.ts';
 
 for (const kind of storeKinds) {
   describe(`source anchor: objectGUID to mS-DS-ConsistencyGuid with stamping (${kind})`, () => {
@@ -35,17 +35,9 @@ for (const kind of storeKinds) {
     };
 
     before(async () => {
-      ({ dc, seed } = await smallDc());
-      t = await startTestCloud(kind);
-      tenant = await t.createTenant('anchors');
-      token = await t.token(tenant);
-      files = await registeredAgent(dc, t, token);
+      ({ dc, seed, t, tenant, token, files } = await startSyncWorld(kind, 'anchors'));
     });
-    after(async () => {
-      files?.cleanup();
-      await t?.close();
-      await dc?.stop();
-    });
+    after(() => stopSyncWorld({ files, t, dc }));
 
     test('stamping without the right stops with the grant to make; with it, every exported user is stamped and no immutable id changes', async () => {
       const first = await sync();

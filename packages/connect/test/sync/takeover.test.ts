@@ -12,11 +12,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CreatedTenant } from '@skybridge/cloud';
 import { storeKinds } from '../../../cloud/test/helpers/stores.ts';
-import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../../cloud/test/helpers/cli.ts';
 import { adminClient } from '../../../../scripts/test-dc/seed.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { registeredAgent } from '../helpers/sync.ts';
+import type { AgentFiles, SmallDirectory, TestDc } from '../helpers/ad.ts';
+import { startSyncWorld, stopSyncWorld } from '../helpers/sync.ts';
 
 const userSchema = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
@@ -35,11 +35,8 @@ for (const kind of storeKinds) {
 
     const scim = (method: string, path: string, body?: unknown) => t.call(method, `/scim/v2${path}`, { token, ...(body ? { body } : {}) });
 
-    before(async () => {
-      ({ dc, seed } = await smallDc());
-      t = await startTestCloud(kind);
-      tenant = await t.createTenant('fabrikam');
-      token = await t.token(tenant);
+    /** The tenant as the old sync tool left it: hard-match, soft-match and never-match candidates. */
+    const fillAsTheOldToolLeftIt = async () => {
       const d = tenant.initialDomain;
       const sales = seed.users.filter((u) => u.userPrincipalName && u.dn.includes(seed.ous.sales));
       const client = await adminClient(dc);
@@ -63,14 +60,17 @@ for (const kind of storeKinds) {
       foreignId = (await scim('POST', '/Users', { schemas: [userSchema], userName: `foreign@${d}`, externalId: Buffer.from(randomUUID()).toString('base64'), emails: [{ value: sales[15]!.mail, type: 'work' }] })).body.id;
       adminLike = (await scim('POST', '/Users', { schemas: [userSchema], userName: `boss@${d}`, emails: [{ value: sales[16]!.mail, type: 'work' }] })).body.id;
       await t.cloud.context.store.query(`INSERT INTO role_assignments (tenant_id, principal_type, principal_id, role) VALUES ($1, 'user', $2, 'GlobalAdministrator')`, [tenant.tenantId, adminLike]);
+    };
 
-      files = await registeredAgent(dc, t, token);
+    before(async () => {
+      ({ dc, seed, t, tenant, token, files } = await startSyncWorld(kind, 'fabrikam', {
+        beforeAgent: async (w) => {
+          ({ dc, seed, t, tenant, token } = w);
+          await fillAsTheOldToolLeftIt();
+        },
+      }));
     });
-    after(async () => {
-      files?.cleanup();
-      await t?.close();
-      await dc?.stop();
-    });
+    after(() => stopSyncWorld({ files, t, dc }));
 
     test('the preview reports hard, soft, new and refused matches and writes nothing', async () => {
       const before = await t.cloud.context.store.query<{ n: string }>('SELECT count(*) AS n FROM directory_objects WHERE tenant_id = $1', [tenant.tenantId]);

@@ -7,9 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CreatedTenant } from '@skybridge/cloud';
-import { startTestCloud, type TestCloud } from '../../../cloud/test/helpers/cloud.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from '../helpers/ad.ts';
-import { registeredAgent, syncCli } from '../helpers/sync.ts';
+import type { TestCloud } from '../../../cloud/test/helpers/cloud.ts';
+import type { AgentFiles, SmallDirectory, TestDc } from '../helpers/ad.ts';
+import { syncCli, startSyncWorld, stopSyncWorld } from '../helpers/sync.ts';
 
 describe('synced users on an unverified domain (pglite)', () => {
   let dc: TestDc;
@@ -25,17 +25,9 @@ describe('synced users on an unverified domain (pglite)', () => {
   };
 
   before(async () => {
-    ({ dc, seed } = await smallDc());
-    t = await startTestCloud('pglite');
-    tenant = await t.createTenant('unverified');
-    token = await t.token(tenant);
-    files = await registeredAgent(dc, t, token, {}, { verifyDomain: false });
+    ({ dc, seed, t, tenant, token, files } = await startSyncWorld('pglite', 'unverified', { verifyDomain: false }));
   });
-  after(async () => {
-    files?.cleanup();
-    await t?.close();
-    await dc?.stop();
-  });
+  after(() => stopSyncWorld({ files, t, dc }));
 
   test('they sync on the initial domain, reported; verifying the domain restores every UPN', async () => {
     const first = await syncCli(files.configPath);
