@@ -28,6 +28,13 @@ export const connectErrorCodes = [
   // pass-through authentication
   'pta_bad_request',
   'pta_bad_credential',
+  // password hash sync over MS-DRSR (NTLM, DCE/RPC, DRSUAPI)
+  'drsr_auth_failed',
+  'drsr_integrity_failed',
+  'drsr_protocol_error',
+  'drsr_malformed_reply',
+  'drsr_rpc_fault',
+  'drsr_secret_invalid',
   // synchronization to the cloud
   'sync_not_registered',
   'sync_delete_threshold',

@@ -25,24 +25,46 @@ export async function md4(data: Uint8Array): Promise<Buffer> {
 /** The NT hash of a password: MD4 of its UTF-16LE encoding. */
 export const ntHash = (password: string): Promise<Buffer> => md4(Buffer.from(password, 'utf16le'));
 
-/** RC4 (the keystream of RFC 6229's vectors) over `data` with `key`; encryption and decryption are the same. */
-export function rc4(key: Uint8Array, data: Uint8Array): Buffer {
-  if (key.length === 0 || key.length > 256) throw new RangeError('an RC4 key has 1 to 256 bytes');
-  const s = new Uint8Array(256);
-  for (let i = 0; i < 256; i++) s[i] = i;
-  for (let i = 0, j = 0; i < 256; i++) {
-    j = (j + s[i]! + key[i % key.length]!) & 0xff;
-    [s[i], s[j]] = [s[j]!, s[i]!];
+/**
+ * An RC4 keystream that keeps its state between calls: NTLM's sealing
+ * handles (MS-NLMP 3.4.3) run one stream across every message of a
+ * connection in each direction.
+ */
+export class Rc4 {
+  readonly #s = new Uint8Array(256);
+  #i = 0;
+  #j = 0;
+
+  constructor(key: Uint8Array) {
+    if (key.length === 0 || key.length > 256) throw new RangeError('an RC4 key has 1 to 256 bytes');
+    const s = this.#s;
+    for (let i = 0; i < 256; i++) s[i] = i;
+    for (let i = 0, j = 0; i < 256; i++) {
+      j = (j + s[i]! + key[i % key.length]!) & 0xff;
+      [s[i], s[j]] = [s[j]!, s[i]!];
+    }
   }
-  const out = Buffer.alloc(data.length);
-  for (let n = 0, i = 0, j = 0; n < data.length; n++) {
-    i = (i + 1) & 0xff;
-    j = (j + s[i]!) & 0xff;
-    [s[i], s[j]] = [s[j]!, s[i]!];
-    out[n] = data[n]! ^ s[(s[i]! + s[j]!) & 0xff]!;
+
+  /** XOR `data` with the next bytes of the keystream (encryption and decryption are the same). */
+  update(data: Uint8Array): Buffer {
+    const s = this.#s;
+    const out = Buffer.alloc(data.length);
+    let i = this.#i;
+    let j = this.#j;
+    for (let n = 0; n < data.length; n++) {
+      i = (i + 1) & 0xff;
+      j = (j + s[i]!) & 0xff;
+      [s[i], s[j]] = [s[j]!, s[i]!];
+      out[n] = data[n]! ^ s[(s[i]! + s[j]!) & 0xff]!;
+    }
+    this.#i = i;
+    this.#j = j;
+    return out;
   }
-  return out;
 }
+
+/** RC4 (the keystream of RFC 6229's vectors) over `data` with `key`, from a fresh state. */
+export const rc4 = (key: Uint8Array, data: Uint8Array): Buffer => new Rc4(key).update(data);
 
 /** One DES block (8 bytes) in ECB mode with an 8-byte key. */
 export function desBlock(mode: 'encrypt' | 'decrypt', key: Uint8Array, block: Uint8Array): Buffer {
