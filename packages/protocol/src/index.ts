@@ -6,6 +6,7 @@ export * from './quotas.ts';
 export * from './directory.ts';
 export * from './agent-api.ts';
 export * from './channel.ts';
+export * from './password-hash.ts';
 
 /** The release of Skybridge Connect this build ships; the cloud flags agents older than it. */
 export const currentAgentVersion = '0.1.0';

@@ -21,6 +21,8 @@ interface Direction {
 
 export class NtlmSessionSecurity {
   readonly flags: number;
+  /** The key both ends derived; protocols above (MS-DRSR) use it to protect secrets. */
+  readonly exportedSessionKey: Buffer;
   readonly #out: Direction;
   readonly #in: Direction;
 
@@ -31,6 +33,7 @@ export class NtlmSessionSecurity {
       });
     }
     this.flags = flags;
+    this.exportedSessionKey = exportedSessionKey;
     const keys = sessionKeys(flags, exportedSessionKey);
     this.#out = { signKey: keys.clientSign, seal: new Rc4(keys.clientSeal), seq: 0 };
     this.#in = { signKey: keys.serverSign, seal: new Rc4(keys.serverSeal), seq: 0 };
