@@ -81,6 +81,31 @@ export const syncBatchRequest = z.strictObject({
 });
 export type SyncBatchRequest = z.infer<typeof syncBatchRequest>;
 
+export const maxPasswordHashes = 1000;
+
+/**
+ * POST /sync/v1/password-hashes: users' synchronized password hashes
+ * (password-hash.ts; never a password or an NT hash). `passwordHash: null`
+ * clears a user's hash (the account has no password on-premises any more).
+ */
+export const passwordHashBatchRequest = z.strictObject({
+  epoch: z.number().int().positive(),
+  hashes: z.array(z.strictObject({
+    immutableId,
+    passwordHash: z.string().max(200).nullable(),
+  })).min(1).max(maxPasswordHashes),
+});
+export type PasswordHashBatchRequest = z.infer<typeof passwordHashBatchRequest>;
+
+export const passwordHashBatchResponse = z.strictObject({
+  results: z.array(z.strictObject({
+    immutableId: z.string(),
+    /** stored; cleared; no synchronized user has this immutable id (yet); or the hash is not one the cloud reads */
+    status: z.enum(['stored', 'cleared', 'not_found', 'invalid']),
+  })),
+});
+export type PasswordHashBatchResponse = z.infer<typeof passwordHashBatchResponse>;
+
 export const syncResultStatus = ['created', 'updated', 'unchanged', 'deleted', 'error'] as const;
 
 export const syncObjectResult = z.strictObject({

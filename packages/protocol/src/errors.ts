@@ -27,6 +27,7 @@ export const errorCodes = {
   lease_held: 409,
   lease_required: 409,
   directory_sync_disabled: 409,
+  password_hash_sync_disabled: 409,
   // tenant administration
   domain_not_verified: 409,
   domain_taken: 409,

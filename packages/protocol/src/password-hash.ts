@@ -23,13 +23,14 @@ export interface PasswordHash {
   hash: Buffer;
 }
 
-const derive = (ntHash: Uint8Array, salt: Buffer, iterations: number): Buffer =>
+/** The v1 derivation: PBKDF2-HMAC-SHA256 over the NT hash's uppercase hex in UTF-16LE. */
+export const derivePasswordHash = (ntHash: Uint8Array, salt: Buffer, iterations: number): Buffer =>
   pbkdf2Sync(Buffer.from(Buffer.from(ntHash).toString('hex').toUpperCase(), 'utf16le'), salt, iterations, 32, 'sha256');
 
 /** The cloud hash of an NT hash (16 bytes), with a fresh salt unless one is given (tests, vectors). */
 export function passwordHashFromNtHash(ntHash: Uint8Array, salt: Buffer = randomBytes(PASSWORD_HASH_SALT_BYTES), iterations = PASSWORD_HASH_ITERATIONS): string {
   if (ntHash.length !== 16) throw new RangeError('an NT hash has 16 bytes');
-  return formatPasswordHash({ salt, iterations, hash: derive(ntHash, salt, iterations) });
+  return formatPasswordHash({ salt, iterations, hash: derivePasswordHash(ntHash, salt, iterations) });
 }
 
 export const formatPasswordHash = (h: PasswordHash): string => `v1;PPH1_MD4,${h.salt.toString('hex')},${h.iterations},${h.hash.toString('hex')};`;
@@ -47,5 +48,5 @@ export function parsePasswordHash(text: string): PasswordHash | undefined {
 
 /** Whether an NT hash (of a typed password) matches a synchronized hash, in constant time. */
 export function ntHashMatches(ntHash: Uint8Array, stored: PasswordHash): boolean {
-  return timingSafeEqual(derive(ntHash, stored.salt, stored.iterations), stored.hash);
+  return timingSafeEqual(derivePasswordHash(ntHash, stored.salt, stored.iterations), stored.hash);
 }

@@ -23,6 +23,8 @@ export const paths = {
     matchPreview: '/sync/v1/match-preview',
     /** PUT: the delete threshold stopped the export (a tenant alert; the answer says what an admin allowed); DELETE: it is over */
     pendingDeletions: '/sync/v1/pending-deletions',
+    /** POST: synchronized password hashes of users, by immutable id (password hash synchronization) */
+    passwordHashes: '/sync/v1/password-hashes',
   },
   health: '/healthz',
 } as const;

@@ -1,10 +1,11 @@
 import { actorOf } from '../audit/audit-log.ts';
-import { leaseRequest, matchPreviewRequest, pendingDeletionsReport, syncBatchRequest, type Role } from '@skybridge/protocol';
+import { leaseRequest, matchPreviewRequest, passwordHashBatchRequest, pendingDeletionsReport, syncBatchRequest, type Role } from '@skybridge/protocol';
 import { z } from 'zod';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { applyBatch, idempotencyKeyPattern } from '../sync/batches.ts';
 import { readChanges } from '../sync/changes.ts';
+import { applyPasswordHashes } from '../sync/password-hashes.ts';
 import { acquireLease, releaseLease } from '../sync/lease.ts';
 import { pageSize } from '../directory/pagination.ts';
 import { previewMatches } from '../sync/matching.ts';
@@ -87,6 +88,15 @@ export const syncRoutes: RouteDef[] = [
       const request = await ctx.body(syncBatchRequest, 'the batch');
       const result = await applyBatch(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas, throttle: ctx.cloud.syncThrottle });
       return json(result, result.replayed ? 200 : 201);
+    },
+  }),
+  tenantRoute({
+    method: 'POST', path: '/sync/v1/password-hashes', roles: syncRole,
+    summary: 'Stores up to 1,000 users\' synchronized password hashes (v1;PPH1_MD4 format, or null to clear) by immutable id, under the cloud\'s own keyed layer; the lease holder only, while password hash synchronization is on.',
+    handler: async (ctx) => {
+      const agentId = agentOf(ctx.principal);
+      const request = await ctx.body(passwordHashBatchRequest, 'the password hashes');
+      return json(await applyPasswordHashes(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, sealingKey: ctx.cloud.sealingKey, request }));
     },
   }),
   tenantRoute({

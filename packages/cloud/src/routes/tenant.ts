@@ -5,6 +5,7 @@ import { notFound } from '../http/problem.ts';
 import { directoryReaders } from './directory.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { actorOf } from '../audit/audit-log.ts';
+import type { Queryable } from '../store/store.ts';
 
 /**
  * Turning directory synchronization off: the synchronized objects become
@@ -35,12 +36,31 @@ const tenantChanges = z.strictObject({
   directorySynchronizationEnabled: z.boolean().optional(),
   /** synchronized users of managed domains sign in with their AD password, checked by the tenant's agents */
   passThroughAuthentication: z.boolean().optional(),
+  /** the tenant's agents send users' password hashes and the cloud checks sign-ins against them; off clears every synchronized hash */
+  passwordHashSync: z.boolean().optional(),
 });
+
+/** The tenant's switches, by API name and column. */
+const switchColumns = {
+  directorySynchronizationEnabled: 'dir_sync_enabled',
+  blockSoftMatch: 'block_soft_match',
+  blockHardMatchTakeover: 'block_hard_match_takeover',
+  passThroughAuthentication: 'pass_through_auth',
+  passwordHashSync: 'password_hash_sync',
+} as const;
+type Switches = Record<keyof typeof switchColumns, boolean>;
+
+async function readSwitches(q: Queryable, tenantId: string): Promise<Switches> {
+  const { rows } = await q.query<Record<string, boolean>>(`SELECT ${Object.values(switchColumns).join(', ')} FROM tenants WHERE id = $1`, [tenantId]);
+  const row = rows[0];
+  if (!row) throw notFound('the tenant');
+  return Object.fromEntries(Object.entries(switchColumns).map(([name, column]) => [name, row[column]])) as Switches;
+}
 
 async function readTenant(ctx: RequestContext<Principal>) {
   const { tenantId } = ctx.principal;
-  const { rows } = await ctx.cloud.store.query<{ id: string; name: string; initial_domain: string; object_count: number; quotas: object; dir_sync_enabled: boolean; created_at: Date | string; block_soft_match: boolean; block_hard_match_takeover: boolean; pass_through_auth: boolean }>(
-    'SELECT id, name, initial_domain, object_count, quotas, dir_sync_enabled, created_at, block_soft_match, block_hard_match_takeover, pass_through_auth FROM tenants WHERE id = $1',
+  const { rows } = await ctx.cloud.store.query<{ id: string; name: string; initial_domain: string; object_count: number; quotas: object; created_at: Date | string }>(
+    'SELECT id, name, initial_domain, object_count, quotas, created_at FROM tenants WHERE id = $1',
     [tenantId],
   );
   const t = rows[0];
@@ -56,10 +76,7 @@ async function readTenant(ctx: RequestContext<Principal>) {
     createdDateTime: new Date(t.created_at).toISOString(),
     objectCount: t.object_count,
     quotas: { ...ctx.cloud.config.quotas, ...t.quotas },
-    directorySynchronizationEnabled: t.dir_sync_enabled,
-    blockSoftMatch: t.block_soft_match,
-    blockHardMatchTakeover: t.block_hard_match_takeover,
-    passThroughAuthentication: t.pass_through_auth,
+    ...(await readSwitches(ctx.cloud.store, tenantId)),
     domains: domains.map((d) => ({ name: d.name, isInitial: d.is_initial, isDefault: d.is_default, isVerified: d.verified })),
   });
 }
@@ -72,27 +89,26 @@ export const tenantRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'PATCH', path: '/api/v1/tenant', roles: ['GlobalAdministrator', 'HybridIdentityAdministrator'],
-    summary: 'Changes the tenant\'s switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover, passThroughAuthentication.',
+    summary: 'Changes the tenant\'s switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover, passThroughAuthentication, passwordHashSync (off clears every synchronized password hash).',
     requestBody: tenantChanges,
     handler: async (ctx) => {
       const changes = await ctx.body(tenantChanges, 'the tenant changes');
       await ctx.cloud.store.transaction(async (tx) => {
         const w = await TenantWrite.begin(tx, ctx.principal.tenantId, ctx.cloud.config.quotas, actorOf(ctx.principal));
-        const switches = async () => (await tx.query<{ dir_sync_enabled: boolean; block_soft_match: boolean; block_hard_match_takeover: boolean; pass_through_auth: boolean }>(
-          'SELECT dir_sync_enabled, block_soft_match, block_hard_match_takeover, pass_through_auth FROM tenants WHERE id = $1', [ctx.principal.tenantId])).rows.map((r) => ({
-          directorySynchronizationEnabled: r.dir_sync_enabled, blockSoftMatch: r.block_soft_match, blockHardMatchTakeover: r.block_hard_match_takeover, passThroughAuthentication: r.pass_through_auth,
-        }))[0];
-        const before = await switches();
+        const before = await readSwitches(tx, ctx.principal.tenantId);
         await tx.query(
           `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover),
-                  pass_through_auth = coalesce($4, pass_through_auth) WHERE id = $1`,
-          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null, changes.passThroughAuthentication ?? null],
+                  pass_through_auth = coalesce($4, pass_through_auth), password_hash_sync = coalesce($5, password_hash_sync) WHERE id = $1`,
+          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null, changes.passThroughAuthentication ?? null, changes.passwordHashSync ?? null],
         );
+        if (changes.passwordHashSync === false) {
+          await tx.query('UPDATE directory_objects SET synced_password_hash = NULL, synced_password_at = NULL WHERE tenant_id = $1 AND synced_password_hash IS NOT NULL', [ctx.principal.tenantId]);
+        }
         if (changes.directorySynchronizationEnabled === false) await turnDirectorySyncOff(w);
         if (changes.directorySynchronizationEnabled === true) {
           await tx.query('UPDATE tenants SET dir_sync_enabled = true, dir_sync_blocked = false WHERE id = $1', [ctx.principal.tenantId]);
         }
-        await w.audit({ action: 'tenant.update', target: { type: 'tenant', id: ctx.principal.tenantId }, before, after: await switches() });
+        await w.audit({ action: 'tenant.update', target: { type: 'tenant', id: ctx.principal.tenantId }, before, after: await readSwitches(tx, ctx.principal.tenantId) });
         await w.finish();
       });
       return readTenant(ctx);

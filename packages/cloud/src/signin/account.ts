@@ -11,9 +11,11 @@ export interface SignInUser {
   account_enabled: boolean;
   password_hash: string | null;
   password_must_change: boolean;
+  /** password hash synchronization: the stored hash (signin/synced-password.ts) */
+  synced_password_hash: string | null;
 }
 
-const columns = 'id, upn, display_name, mail, immutable_id, source, account_enabled, password_hash, password_must_change';
+const columns = 'id, upn, display_name, mail, immutable_id, source, account_enabled, password_hash, password_must_change, synced_password_hash';
 
 export async function userByUpn(q: Queryable, tenantId: string, upn: string): Promise<SignInUser | undefined> {
   const { rows } = await q.query<SignInUser>(

@@ -24,6 +24,7 @@ import { changePasswordPage, messagePage, pageHeaders, signInPage } from './page
 import { readForm } from './form.ts';
 import { checkNewPassword } from './password-policy.ts';
 import { passThroughAuthenticate } from './pass-through.ts';
+import { verifySyncedPassword } from './synced-password.ts';
 import { startFederatedSignIn } from './federation.ts';
 import { startSamlSignIn } from './saml-federation.ts';
 import type { DomainRow } from '../domains/domains.ts';
@@ -141,22 +142,27 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
     return showSignIn(ctx, details, { username, error: method.message, status: 400 });
   }
   if (method.kind === 'pass_through') return passThroughLogin(ctx, details, user!, username, password, source);
-  const ok = user?.password_hash ? await verifyPassword(user.password_hash, password) : (await verifyPassword(await decoy, password), false);
+  const synced = method.kind === 'password_hash_sync';
+  const used: SignInMethod = synced ? 'password_hash_sync' : 'cloud_password';
+  const ok = synced
+    ? await verifySyncedPassword(cloud.sealingKey, user!.synced_password_hash!, password)
+    : user?.password_hash ? await verifyPassword(user.password_hash, password) : (await verifyPassword(await decoy, password), false);
   if (!user || !ok) {
     const state = await recordFailure(cloud.store, tenantId, userKey, source);
-    await log({ userId: user?.id ?? null, method: 'cloud_password', result: 'failure', errorCode: user ? 'invalid_password' : 'unknown_user' });
+    await log({ userId: user?.id ?? null, method: used, result: 'failure', errorCode: user ? 'invalid_password' : 'unknown_user' });
     const error = state.locked ? `Your account is locked for now to protect it: there were too many failed sign-ins from here. Try again in ${state.retryAfterSeconds} seconds.` : wrongCredentials;
     return showSignIn(ctx, details, { username, error, status: 401 });
   }
   await recordSuccess(cloud.store, tenantId, userKey, source);
   if (!user.account_enabled) {
-    await log({ userId: user.id, method: 'cloud_password', result: 'failure', errorCode: 'account_disabled' });
+    await log({ userId: user.id, method: used, result: 'failure', errorCode: 'account_disabled' });
     return showSignIn(ctx, details, { username, error: 'Your account is disabled. Contact your administrator.', status: 403 });
   }
-  if (user.password_must_change) {
+  // a synchronized user's password belongs to Active Directory: the cloud never asks to change it here
+  if (!synced && user.password_must_change) {
     return send(ctx.res, 200, changePasswordPage({ action: `${cloud.oidc.issuer(tenantId)}/interaction/${ctx.uid}/password`, csrf: cloud.oidc.csrfToken(ctx.uid), username: user.upn }));
   }
-  await finishLogin(ctx, details, user, 'cloud_password');
+  await finishLogin(ctx, details, user, used);
 }
 
 /** The verified, federated domain of a user name, if it is one. */
@@ -169,11 +175,16 @@ async function federatedDomain(ctx: Ctx, username: string): Promise<DomainRow | 
 }
 
 /** How a user of a managed domain signs in, from the user (home-realm discovery; federated domains are sent away before). */
-async function methodFor(ctx: Ctx, user: SignInUser | undefined): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
+async function methodFor(ctx: Ctx, user: SignInUser | undefined): Promise<{ kind: 'password' } | { kind: 'pass_through' } | { kind: 'password_hash_sync' } | { kind: 'unavailable'; method: SignInMethod; message: string }> {
   if (user?.source === 'onprem') {
-    const { rows: t } = await ctx.cloud.store.query<{ pass_through_auth: boolean }>('SELECT pass_through_auth FROM tenants WHERE id = $1', [ctx.tenantId]);
+    const { rows: t } = await ctx.cloud.store.query<{ pass_through_auth: boolean; password_hash_sync: boolean }>('SELECT pass_through_auth, password_hash_sync FROM tenants WHERE id = $1', [ctx.tenantId]);
+    // pass-through takes precedence; with both on, password hash sync is the fallback an administrator switches to
     if (t[0]?.pass_through_auth) return { kind: 'pass_through' };
-    return { kind: 'unavailable', method: 'password_hash_sync', message: 'Your account comes from your organisation\'s Active Directory, and signing in here with that password is not available yet (password hash synchronization and pass-through authentication). Contact your administrator.' };
+    if (t[0]?.password_hash_sync) {
+      if (user.synced_password_hash) return { kind: 'password_hash_sync' };
+      return { kind: 'unavailable', method: 'password_hash_sync', message: 'Your password has not reached the cloud from your organisation\'s Active Directory yet. Try again in a few minutes; if it goes on, contact your administrator.' };
+    }
+    return { kind: 'unavailable', method: 'password_hash_sync', message: 'Your account comes from your organisation\'s Active Directory, and signing in here with that password is not turned on (password hash synchronization or pass-through authentication). Contact your administrator.' };
   }
   return { kind: 'password' };
 }

@@ -3,7 +3,7 @@ import { importJWK, SignJWT, calculateJwkThumbprint, type JWK } from 'jose';
 import WebSocket from 'ws';
 import {
   changesResponse, cloudToAgentMessage, pendingDeletionsAnswer, type PendingDeletionsAnswer, type PendingDeletionsReport, heartbeatResponse, leaseResponse, matchPreviewResponse, paths, registerResponse, syncBatchResponse,
-  type MatchPreviewRequest, type MatchPreviewResponse,
+  type MatchPreviewRequest, type MatchPreviewResponse, passwordHashBatchResponse, type PasswordHashBatchRequest, type PasswordHashBatchResponse,
   type ChangesResponse, type ChannelRequest, type HeartbeatRequest, type LeaseResponse, type SyncBatchRequest, type SyncBatchResponse,
 } from '@skybridge/protocol';
 import { callJson, CloudApiError, httpExchange } from './http.ts';
@@ -123,6 +123,11 @@ export class CloudClient {
   /** Sends a batch; retry with the same idempotency key and the same batch after any failure. */
   async sendBatch(idempotencyKey: string, batch: SyncBatchRequest): Promise<SyncBatchResponse> {
     return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', { method: 'POST', body: batch, headers: { 'idempotency-key': idempotencyKey } }));
+  }
+
+  /** Sends synchronized password hashes (never passwords or NT hashes); safe to resend. */
+  async sendPasswordHashes(request: PasswordHashBatchRequest): Promise<PasswordHashBatchResponse> {
+    return passwordHashBatchResponse.parse(await this.#call(paths.sync.passwordHashes, 'sending password hashes', { method: 'POST', body: request }));
   }
 
   /** How objects would match in the cloud; writes nothing. */
