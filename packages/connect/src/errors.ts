@@ -33,6 +33,7 @@ export const connectErrorCodes = [
   'drsr_integrity_failed',
   'drsr_protocol_error',
   'drsr_malformed_reply',
+  'drsr_unsupported_reply',
   'drsr_rpc_fault',
   'drsr_secret_invalid',
   // synchronization to the cloud

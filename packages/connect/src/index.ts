@@ -3,7 +3,7 @@ export { agentCredentials, generateAgentKey, type AgentCredentials } from './clo
 export { callJson, httpExchange, CloudApiError } from './cloud/http.ts';
 export { tlsOptionsFor, spkiPinOf, PinMismatchError, type TlsTrust } from './cloud/tls-trust.ts';
 export { ConnectError, connectErrorCodes, type ConnectErrorCode } from './errors.ts';
-export { agentConfigSchema, configVersion, defaultConfigPath, defaultStateDirectory, type AgentConfig, type ActiveDirectoryConfig } from './config/agent-config.ts';
+export { agentConfigSchema, configVersion, defaultConfigPath, defaultStateDirectory, type AgentConfig, type ActiveDirectoryConfig, type PasswordHashSyncConfig } from './config/agent-config.ts';
 export { loadConfig, parseConfig, configPathFrom, type LoadedConfig } from './config/load-config.ts';
 export { readSecretFile } from './config/secret-file.ts';
 export { AdConnection } from './ad/connection.ts';
@@ -25,3 +25,7 @@ export { exportHash } from './sync/planner.ts';
 export { ChannelRunner } from './cloud/channel-runner.ts';
 export { PassThroughAuthenticator } from './pta/pass-through.ts';
 export { readLockoutThreshold } from './ad/domain-policy.ts';
+export { PasswordHashSync, type PasswordSyncSummary, type HashSource, type HashReadRequest, type HashReadResult } from './phs/password-hash-sync.ts';
+export { passwordHashSyncFor, ntlmAccount, hashSourceHost } from './phs/from-config.ts';
+export { DrsClient, type DrsConnectOptions } from './drsr/drs-client.ts';
+export { DrsHashSource } from './drsr/drs-hash-source.ts';

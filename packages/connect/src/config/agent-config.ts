@@ -80,6 +80,14 @@ export const syncSchema = z.strictObject({
   }
 });
 
+/** Password hash synchronization (docs/password-hash-sync.md). */
+export const passwordHashSyncSchema = z.strictObject({
+  /** Send users' password hashes (never passwords) to the cloud; the tenant's passwordHashSync switch must be on too. */
+  enabled: z.boolean().default(false),
+  /** The domain controller to replicate hashes from (host name or address); default: the host of activeDirectory.servers[0]. */
+  domainController: z.string().trim().min(1).optional(),
+});
+
 export const agentConfigSchema = z.strictObject({
   version: z.literal(configVersion, { error: `must be ${configVersion}: this agent reads configuration version ${configVersion}` }),
   /** Connector space, change cookies, agent credentials. */
@@ -93,8 +101,15 @@ export const agentConfigSchema = z.strictObject({
     caFile: z.string().min(1).optional(),
   }).optional(),
   sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false, stampConsistencyGuid: false, rules: [], filter: { groups: [], exclude: [] } }),
+  passwordHashSync: passwordHashSyncSchema.default({ enabled: false }),
+}).superRefine((c, ctx) => {
+  // NTLM names an account as DOMAIN\name or by its userPrincipalName, never by DN
+  if (c.passwordHashSync.enabled && /^[a-z][a-z0-9-]*=/i.test(c.activeDirectory.bindAs)) {
+    ctx.addIssue({ code: 'custom', path: ['activeDirectory', 'bindAs'], message: 'password hash synchronization authenticates with NTLM, which takes DOMAIN\\name or a userPrincipalName, not a DN: write bindAs in one of those forms' });
+  }
 });
 export type SyncConfig = z.infer<typeof syncSchema>;
+export type PasswordHashSyncConfig = z.infer<typeof passwordHashSyncSchema>;
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type ActiveDirectoryConfig = z.infer<typeof activeDirectorySchema>;

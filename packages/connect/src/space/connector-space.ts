@@ -127,6 +127,15 @@ CREATE TABLE IF NOT EXISTS sync_errors (
   attribute TEXT,
   at TEXT NOT NULL
 ) WITHOUT ROWID;
+-- password hash synchronization (packages/connect/src/phs): the pwdLastSet each user's hash was last
+-- sent for (a change of pwdLastSet means a new password), or the error that stopped it
+CREATE TABLE IF NOT EXISTS password_sync (
+  guid TEXT PRIMARY KEY,
+  pwd_last_set TEXT,
+  synced_at TEXT,
+  error_code TEXT,
+  error TEXT
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
   id INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,

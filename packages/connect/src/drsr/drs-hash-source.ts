@@ -1,0 +1,50 @@
+/**
+ * NT hashes from a domain controller over MS-DRSR, for password hash
+ * synchronization: one DRSGetNCChanges extended operation per user
+ * (objectSid and unicodePwd only), decrypted with the association's session
+ * key. Errors that concern one user are returned for that user; those that
+ * concern the connection (rights, reachability, integrity) are thrown.
+ */
+import { ConnectError } from '../errors.ts';
+import type { HashReadRequest, HashReadResult, HashSource } from '../phs/password-hash-sync.ts';
+import { DrsClient, type DrsConnectOptions } from './drs-client.ts';
+import { attributeValues } from './drsuapi/get-nc-changes.ts';
+import { ATTRIBUTE_OID } from './drsuapi/prefix-table.ts';
+import { guidFromString } from './ndr/guid.ts';
+import { decryptNtHash, ridOf } from './secrets/decrypt-secret.ts';
+
+const ATTRIBUTES = [ATTRIBUTE_OID.objectSid, ATTRIBUTE_OID.unicodePwd] as const;
+
+/** Errors about the whole connection rather than one user. */
+const connectionWide = new Set(['drsr_auth_failed', 'ad_missing_rights', 'ad_unreachable', 'ad_timeout', 'ad_connection_lost', 'drsr_protocol_error', 'drsr_integrity_failed', 'drsr_malformed_reply']);
+
+export class DrsHashSource implements HashSource {
+  readonly #client: DrsClient;
+
+  private constructor(client: DrsClient) {
+    this.#client = client;
+  }
+
+  static async open(options: DrsConnectOptions): Promise<DrsHashSource> {
+    return new DrsHashSource(await DrsClient.connect(options));
+  }
+
+  async read(users: HashReadRequest[]): Promise<HashReadResult[]> {
+    const out: HashReadResult[] = [];
+    for (const user of users) {
+      try {
+        const object = await this.#client.readObject({ guid: guidFromString(user.guid), dn: user.dn }, ATTRIBUTES, user.dn);
+        const encrypted = attributeValues(object, ATTRIBUTE_OID.unicodePwd)?.[0];
+        out.push({ guid: user.guid, ntHash: encrypted ? decryptNtHash(this.#client.sessionKey, encrypted, ridOf(object.sid, user.dn), user.dn) : null });
+      } catch (err) {
+        if (!(err instanceof ConnectError) || connectionWide.has(err.code)) throw err;
+        out.push({ guid: user.guid, error: err });
+      }
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Password hash synchronization, the agent's end (brief §2): for each
+ * exported user whose password changed since its hash was last sent (its
+ * pwdLastSet moved) — or every exported user on a full run — read the NT
+ * hash from a domain controller over MS-DRSR, derive the versioned cloud
+ * hash (@skybridge/protocol password-hash.ts) and send only that, in
+ * batches, as the lease holder. NT hashes live in memory for one page of
+ * users and are never written to disk or to a log.
+ */
+import type { StatementSync } from 'node:sqlite';
+import { maxPasswordHashes, passwordHashFromNtHash, type PasswordHashBatchRequest } from '@skybridge/protocol';
+import { ConnectError } from '../errors.ts';
+import type { ConnectorSpace } from '../space/connector-space.ts';
+import { CloudApiError } from '../cloud/http.ts';
+import type { CloudClient } from '../cloud/cloud-client.ts';
+
+export interface HashReadRequest {
+  guid: string;
+  dn: string;
+}
+
+/** An NT hash, null for an account without a password, or the error for this one object. */
+export type HashReadResult = { guid: string; ntHash: Buffer | null } | { guid: string; error: ConnectError };
+
+/** Where NT hashes come from: a domain controller over MS-DRSR (drsr/drs-hash-source.ts). */
+export interface HashSource {
+  read(users: HashReadRequest[]): Promise<HashReadResult[]>;
+  close(): Promise<void>;
+}
+
+export interface PasswordSyncSummary {
+  /** users whose hash was due */
+  candidates: number;
+  /** hashes the cloud stored (or cleared) */
+  stored: number;
+  /** users the cloud does not hold yet: retried at the next run */
+  notInCloud: number;
+  /** users whose hash could not be read or was refused: retried at the next run */
+  errors: number;
+  milliseconds: number;
+}
+
+export interface PasswordHashSyncOptions {
+  /** users per DRSR page and cloud batch (default 500, at most the contract's 1,000) */
+  pageSize?: number;
+  /** progress, after each page */
+  onPage?: (summary: PasswordSyncSummary) => void;
+}
+
+interface Candidate {
+  guid: string;
+  immutable_id: string;
+  dn: string;
+  pls: string | null;
+}
+
+/** Errors that say nothing about one object but about the whole run: stop rather than mark every user. */
+const fatal = new Set(['drsr_auth_failed', 'ad_missing_rights', 'ad_unreachable', 'ad_timeout', 'ad_connection_lost', 'drsr_protocol_error', 'drsr_integrity_failed']);
+
+export class PasswordHashSync {
+  readonly #space: ConnectorSpace;
+  readonly #cloud: CloudClient;
+  readonly #openSource: () => Promise<HashSource>;
+  readonly #options: PasswordHashSyncOptions;
+  readonly #s: { candidates: StatementSync; synced: StatementSync; failed: StatementSync; status: StatementSync };
+
+  constructor(space: ConnectorSpace, cloud: CloudClient, openSource: () => Promise<HashSource>, options: PasswordHashSyncOptions = {}) {
+    this.#space = space;
+    this.#cloud = cloud;
+    this.#openSource = openSource;
+    this.#options = options;
+    const p = (sql: string) => space.db.prepare(sql);
+    this.#s = {
+      candidates: p(`SELECT e.guid, e.immutable_id, o.dn, json_extract(o.attrs, '$.pwdLastSet[0]') AS pls
+        FROM exports e JOIN objects o ON o.guid = e.guid LEFT JOIN password_sync p ON p.guid = e.guid
+        WHERE e.type = 'user' AND o.deleted = 0 AND e.guid > ?
+          AND (? OR p.guid IS NULL OR p.error_code IS NOT NULL OR p.pwd_last_set IS NOT json_extract(o.attrs, '$.pwdLastSet[0]'))
+        ORDER BY e.guid LIMIT ?`),
+      synced: p(`INSERT INTO password_sync (guid, pwd_last_set, synced_at, error_code, error) VALUES (?, ?, ?, NULL, NULL)
+        ON CONFLICT (guid) DO UPDATE SET pwd_last_set = excluded.pwd_last_set, synced_at = excluded.synced_at, error_code = NULL, error = NULL`),
+      failed: p(`INSERT INTO password_sync (guid, pwd_last_set, synced_at, error_code, error) VALUES (?, NULL, NULL, ?, ?)
+        ON CONFLICT (guid) DO UPDATE SET error_code = excluded.error_code, error = excluded.error`),
+      status: p(`SELECT count(*) AS users, count(p.synced_at) AS synced, count(p.error_code) AS errors, max(p.synced_at) AS last
+        FROM exports e LEFT JOIN password_sync p ON p.guid = e.guid WHERE e.type = 'user'`),
+    };
+  }
+
+  /** How many exported users have a synchronized hash, how many failed, and when the last one went. */
+  status(): { users: number; synced: number; errors: number; lastSyncedAt: string | null } {
+    const r = this.#s.status.get() as { users: number; synced: number; errors: number; last: string | null };
+    return { users: r.users, synced: r.synced, errors: r.errors, lastSyncedAt: r.last };
+  }
+
+  /** The users whose hash could not be synchronized, with the reason. */
+  errors(): { guid: string; dn: string; code: string; message: string }[] {
+    return this.#space.db.prepare(`SELECT p.guid, o.dn, p.error_code AS code, p.error AS message FROM password_sync p JOIN objects o ON o.guid = p.guid
+      WHERE p.error_code IS NOT NULL ORDER BY o.dn LIMIT 1000`).all() as { guid: string; dn: string; code: string; message: string }[];
+  }
+
+  async run(options: { full?: boolean } = {}): Promise<PasswordSyncSummary> {
+    const started = Date.now();
+    const pageSize = Math.min(this.#options.pageSize ?? 500, maxPasswordHashes);
+    const summary: PasswordSyncSummary = { candidates: 0, stored: 0, notInCloud: 0, errors: 0, milliseconds: 0 };
+    let source: HashSource | undefined;
+    let epoch: number | undefined;
+    try {
+      for (let after = ''; ;) {
+        const page = this.#s.candidates.all(after, options.full ? 1 : 0, pageSize) as unknown as Candidate[];
+        if (!page.length) break;
+        after = page.at(-1)!.guid;
+        summary.candidates += page.length;
+        source ??= await this.#openSource();
+        epoch ??= await this.#lease();
+        const read = new Map((await source.read(page.map((c) => ({ guid: c.guid, dn: c.dn })))).map((r) => [r.guid, r]));
+        const hashes: PasswordHashBatchRequest['hashes'] = [];
+        const sent: Candidate[] = [];
+        for (const c of page) {
+          const r = read.get(c.guid);
+          if (!r || 'error' in r) {
+            const error = r && 'error' in r ? r.error : new ConnectError('drsr_malformed_reply', `the domain controller did not return ${c.dn}`, { subject: c.dn });
+            if (fatal.has(error.code)) throw error;
+            this.#s.failed.run(c.guid, error.code, error.message);
+            summary.errors += 1;
+            continue;
+          }
+          hashes.push({ immutableId: c.immutable_id, passwordHash: r.ntHash ? passwordHashFromNtHash(r.ntHash) : null });
+          r.ntHash?.fill(0);
+          sent.push(c);
+        }
+        if (hashes.length) {
+          const { results } = await this.#send({ epoch, hashes });
+          const at = new Date().toISOString();
+          this.#space.transaction(() => {
+            results.forEach((res, i) => {
+              const c = sent[i]!;
+              if (res.status === 'stored' || res.status === 'cleared') {
+                this.#s.synced.run(c.guid, c.pls, at);
+                summary.stored += 1;
+              } else if (res.status === 'not_found') {
+                summary.notInCloud += 1;
+              } else {
+                this.#s.failed.run(c.guid, 'sync_cloud_refused', `the cloud did not accept the hash of ${c.dn}`);
+                summary.errors += 1;
+              }
+            });
+          });
+        }
+        summary.milliseconds = Date.now() - started;
+        this.#options.onPage?.(summary);
+      }
+    } finally {
+      await source?.close().catch(() => {});
+      if (epoch !== undefined) await this.#cloud.releaseLease(epoch).catch(() => {});
+    }
+    summary.milliseconds = Date.now() - started;
+    return summary;
+  }
+
+  async #lease(): Promise<number> {
+    try {
+      return (await this.#cloud.acquireLease(120)).epoch;
+    } catch (err) {
+      if (err instanceof CloudApiError && err.code === 'lease_held') {
+        throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease, so this one sends no password hashes: ${err.message}`, { fix: 'password hashes go from the active agent; run this one in staging mode or stop the other' });
+      }
+      throw err;
+    }
+  }
+
+  async #send(request: PasswordHashBatchRequest) {
+    try {
+      return await this.#cloud.sendPasswordHashes(request);
+    } catch (err) {
+      if (err instanceof CloudApiError && err.code === 'password_hash_sync_disabled') {
+        throw new ConnectError('sync_cloud_refused', 'the tenant does not accept password hashes: password hash synchronization is off in the cloud', {
+          fix: 'turn it on (PATCH /api/v1/tenant {"passwordHashSync": true}, or the admin center), or set passwordHashSync.enabled: false in the agent configuration',
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+}
