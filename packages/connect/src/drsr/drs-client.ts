@@ -22,7 +22,7 @@ import {
   DRS_INIT_SYNC, DRS_WRIT_REP, EXOP_REPL_OBJ, EXOP_REPL_SECRET, EXOP_ERR_SUCCESS, NTDSAPI_CLIENT_GUID, OPNUM_DRS_BIND, OPNUM_DRS_CRACK_NAMES,
   OPNUM_DRS_GET_NC_CHANGES, OPNUM_DRS_UNBIND,
 } from './drsuapi/constants.ts';
-import { guidFromString } from './ndr/guid.ts';
+import { guidFromString, nullGuid } from './ndr/guid.ts';
 import { PrefixTable } from './drsuapi/prefix-table.ts';
 import type { UsnVector } from './drsuapi/structures.ts';
 
@@ -35,6 +35,14 @@ const CLIENT_EXTENSIONS = (DRS_EXT_BASE | DRS_EXT_ASYNCREPL | DRS_EXT_RESTORE_US
 
 /** ERROR_DS_DRA_ACCESS_DENIED and ERROR_ACCESS_DENIED: the account lacks a replication right. */
 const ACCESS_DENIED = new Set([0x2105, 5]);
+/**
+ * ERROR_DS_DRA_BAD_DN: the DC knows no object by the GUID (or DN) asked
+ * for, e.g. a user deleted since the import listed it. It concerns that
+ * object only, so it must not read as a protocol error of the connection.
+ */
+const ERROR_DS_DRA_BAD_DN = 0x20f7;
+/** ERROR_DS_DRA_SOURCE_DISABLED: what Samba answers EXOP_REPL_SECRET from an account that is not a read-only DC's. */
+const ERROR_DS_DRA_SOURCE_DISABLED = 0x2103;
 
 export const replicationRightsFix =
   'grant the connector account "Replicating Directory Changes" and "Replicating Directory Changes All" on the domain root (skybridge connect prepare-ad, or dsacls "<domain DN>" /G "<account>:CA;Replicating Directory Changes All")';
@@ -62,16 +70,23 @@ export class DrsClient {
   readonly #clientGuid = guidFromString(randomUUID());
   #closed = false;
   /**
+   * How long a GetNCChanges answer may take: the configured timeout when
+   * one was given (a stalled DC must fail within it, not after two
+   * minutes), else two minutes, since a DC may take long to build a page.
+   */
+  readonly #getNcChangesTimeoutMs: number;
+  /**
    * The DC's own prefix table (with its schemaInfo entry), learnt from its
    * first reply: a partial attribute set is sent under it, since Samba
    * refuses one whose table lacks the schema signature.
    */
   #serverTable: PrefixTable | undefined;
 
-  private constructor(rpc: RpcConnection, handle: Buffer, serverExtensions: DrsExtensions | null) {
+  private constructor(rpc: RpcConnection, handle: Buffer, serverExtensions: DrsExtensions | null, getNcChangesTimeoutMs: number) {
     this.#rpc = rpc;
     this.#handle = handle;
     this.serverExtensions = serverExtensions;
+    this.#getNcChangesTimeoutMs = getNcChangesTimeoutMs;
   }
 
   static async connect(options: DrsConnectOptions): Promise<DrsClient> {
@@ -94,7 +109,7 @@ export class DrsClient {
       if (!(flags & DRS_EXT_GETCHGREQ_V8)) {
         throw new ConnectError('drsr_protocol_error', `the domain controller ${options.host} does not take version 8 replication requests`, { fix: 'use a domain controller running Windows Server 2003 or later, or Samba 4' });
       }
-      return new DrsClient(rpc, reply.handle, reply.serverExtensions);
+      return new DrsClient(rpc, reply.handle, reply.serverExtensions, options.timeoutMs ?? 120_000);
     } catch (err) {
       rpc.close();
       throw err;
@@ -120,7 +135,7 @@ export class DrsClient {
   async readObject(target: ObjectTarget, attributes: readonly string[], subject: string, exop: 'object' | 'secret' = 'object'): Promise<ReplicatedObject> {
     const reply = await this.#getNcChanges({
       uuidDsaObjDest: this.#clientGuid,
-      uuidInvocIdSrc: this.#clientGuid,
+      uuidInvocIdSrc: nullGuid(),
       nc: { guid: target.guid ?? null, dn: target.dn ?? null },
       ulFlags: DRS_INIT_SYNC | DRS_WRIT_REP,
       cMaxObjects: 1,
@@ -143,11 +158,13 @@ export class DrsClient {
    * the DC's prefix table from one object, so that pages carry only the
    * attributes asked for.
    */
-  async changesAfter(nc: ObjectTarget & { dn: string }, usnvecFrom: UsnVector, attributes: readonly string[], options: { maxObjects?: number; flags?: number; invocationId?: Buffer } = {}): Promise<GetNcChangesReply> {
+  async changesAfter(nc: ObjectTarget & { dn: string }, usnvecFrom: UsnVector, attributes: readonly string[], options: { maxObjects?: number; flags?: number; /** the DC database the watermark belongs to (a previous reply's uuidInvocIdSrc) */ invocationId?: Buffer } = {}): Promise<GetNcChangesReply> {
     if (!this.#serverTable) await this.readObject(nc, attributes, nc.dn);
     return this.#getNcChanges({
       uuidDsaObjDest: this.#clientGuid,
-      uuidInvocIdSrc: options.invocationId ?? this.#clientGuid,
+      // the DC's invocation id (NULL: "yours"): with any other, a DC reads the watermark as
+      // belonging to another database and starts from zero — every page would be the first
+      uuidInvocIdSrc: options.invocationId ?? nullGuid(),
       nc: { guid: nc.guid ?? null, dn: nc.dn },
       usnvecFrom,
       ulFlags: options.flags ?? (DRS_INIT_SYNC | DRS_WRIT_REP),
@@ -168,12 +185,20 @@ export class DrsClient {
   }
 
   async #getNcChanges(request: Parameters<typeof encodeDrsGetNcChangesRequest>[1], subject: string): Promise<GetNcChangesReply> {
-    const { reply, status } = decodeDrsGetNcChangesResponse(await this.#rpc.call(OPNUM_DRS_GET_NC_CHANGES, encodeDrsGetNcChangesRequest(this.#handle, request), { timeoutMs: 120_000 }));
+    const { reply, status } = decodeDrsGetNcChangesResponse(await this.#rpc.call(OPNUM_DRS_GET_NC_CHANGES, encodeDrsGetNcChangesRequest(this.#handle, request), { timeoutMs: this.#getNcChangesTimeoutMs }));
     if (status === 0 && reply.prefixTableSrc.size > 0) this.#serverTable ??= reply.prefixTableSrc;
     if (status !== 0 || reply.dwDRSError !== 0) {
       const code = status || reply.dwDRSError;
       if (ACCESS_DENIED.has(code)) {
         throw new ConnectError('ad_missing_rights', `the domain controller refused to replicate ${subject}: the connector account lacks "Replicating Directory Changes All" (or "Replicating Directory Changes")`, { subject, fix: replicationRightsFix });
+      }
+      if (code === ERROR_DS_DRA_SOURCE_DISABLED && request.ulExtendedOp === EXOP_REPL_SECRET) {
+        throw new ConnectError('ad_missing_rights', `the domain controller refused the read-only-DC secret operation (EXOP_REPL_SECRET) for ${subject}: it serves it to read-only domain controllers' accounts only`, {
+          subject, fix: 'read secrets with EXOP_REPL_OBJ and "Replicating Directory Changes All" (the default), or run the agent with a read-only DC\'s account',
+        });
+      }
+      if (code === ERROR_DS_DRA_BAD_DN) {
+        throw new ConnectError('ad_container_not_found', `the domain controller does not know ${subject} (error 0x${code.toString(16)}, ERROR_DS_DRA_BAD_DN: deleted, or not yet replicated to it)`, { subject });
       }
       throw new ConnectError('drsr_protocol_error', `DRSGetNCChanges for ${subject} failed (error 0x${code.toString(16)})`, { subject });
     }

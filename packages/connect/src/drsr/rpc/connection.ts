@@ -253,8 +253,13 @@ export class RpcConnection {
       // a fault's body may be sealed too; its status is the first 4 bytes after the call header
       const body = this.#security && header.authLength ? this.#openFragment(pdu, header) : pdu.subarray(CALL_BODY_START, header.fragLength);
       status = body.length >= 4 ? body.readUInt32LE(0) : 0;
-    } catch {
-      status = pdu.length >= CALL_BODY_START + 4 ? pdu.readUInt32LE(CALL_BODY_START) : 0;
+    } catch (err) {
+      // A fault that carries an auth trailer but fails its check was altered
+      // (or is not the DC's): its status bytes are ciphertext, so the failed
+      // check is the error, not a fault with a status read from ciphertext.
+      // (Faults sent without a trailer, like Samba's to rejected
+      // credentials, take the plain path above.)
+      return err instanceof ConnectError ? err : new ConnectError('drsr_protocol_error', `the domain controller's fault for call ${opnum} cannot be read: ${(err as Error).message}`, { cause: err });
     }
     // Samba and Windows do not answer rpc_auth_3: rejected credentials show as a fault on the first call
     const firstCall = this.#security !== undefined && header.callId === this.#firstCallId;
