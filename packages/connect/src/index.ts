@@ -25,7 +25,7 @@ export { exportHash } from './sync/planner.ts';
 export { ChannelRunner } from './cloud/channel-runner.ts';
 export { PassThroughAuthenticator } from './pta/pass-through.ts';
 export { readLockoutThreshold } from './ad/domain-policy.ts';
-export { PasswordHashSync, type PasswordSyncSummary, type HashSource, type HashReadRequest, type HashReadResult } from './phs/password-hash-sync.ts';
+export { PasswordHashSync, passwordSyncStatus, passwordSyncErrors, type PasswordSyncSummary, type HashSource, type HashReadRequest, type HashReadResult } from './phs/password-hash-sync.ts';
 export { passwordHashSyncFor, ntlmAccount, hashSourceHost } from './phs/from-config.ts';
 export { DrsClient, type DrsConnectOptions } from './drsr/drs-client.ts';
 export { DrsHashSource } from './drsr/drs-hash-source.ts';

@@ -7,7 +7,8 @@ import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
-  ChannelRunner, PassThroughAuthenticator, readLockoutThreshold,
+  ChannelRunner, PassThroughAuthenticator, readLockoutThreshold, passwordHashSyncFor, passwordSyncStatus, passwordSyncErrors,
+  type PasswordSyncSummary,
 } from '@skybridge/connect';
 
 const agentVersion = currentAgentVersion;
@@ -129,8 +130,22 @@ export function connectCommand(): Command {
           summary = await engine.cycleWhileImporting(importing, { stamper: stamperFor(loaded) });
           imported = await importing;
         }
-        if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, sync: summary, errors: engine.store.errors() })}\n`);
-        else process.stdout.write(describe(imported) + describeSync(summary, engine));
+        // password hashes after the objects: a user's hash goes once the cloud holds the user
+        const phs = cloud ? passwordHashSyncFor(loaded, space, cloud) : null;
+        let hashes: PasswordSyncSummary | undefined;
+        let hashError: Error | undefined;
+        if (phs) {
+          try {
+            hashes = await phs.run({ full: opts.full ?? false });
+          } catch (err) {
+            hashError = err as Error;
+          }
+        }
+        const passwordHashSync = phs ? (hashes ?? { error: errorJson(hashError!) }) : undefined;
+        if (opts.json) process.stdout.write(`${JSON.stringify({ import: imported, sync: summary, errors: engine.store.errors(), ...(passwordHashSync ? { passwordHashSync } : {}) })}\n`);
+        else process.stdout.write(describe(imported) + describeSync(summary, engine) + (hashes ? describeHashes(hashes) : ''));
+        // the directory is synchronized; the hashes are not, and the exit code says so
+        if (hashError) throw hashError;
       } finally {
         space.close();
       }
@@ -189,11 +204,21 @@ export function connectCommand(): Command {
       if (!cloud && !staging) throw new ConnectError('sync_not_registered', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
       const engine = new SyncEngine(space, loaded.config.sync, staging ? null : cloud);
       const importer = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space);
+      const phs = cloud ? passwordHashSyncFor(loaded, space, cloud) : null;
       const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
       const watcher = new ImportWatcher(importer, loaded.config.activeDirectory, loaded.secrets.adPassword, {
         afterRun: async (imported) => {
           const startedAt = new Date().toISOString();
           const s = await engine.cycle({ stamper: stamperFor(loaded) });
+          // password hashes of users whose password changed (pwdLastSet moved), after the objects
+          if (phs && !staging) {
+            try {
+              const h = await phs.run();
+              if (h.candidates) log(`password hashes: ${h.stored} sent${h.notInCloud ? `, ${h.notInCloud} users not in the cloud yet` : ''}${h.errors ? `, ${h.errors} errors (skybridge connect status)` : ''}`);
+            } catch (err) {
+              process.stderr.write(`skybridge: password hash synchronization failed, retrying at the next change: ${(err as Error).message}\n`);
+            }
+          }
           const e = s.export;
           const errors = engine.store.errors().length;
           if (imported.objectsRead || s.plan.upserts || s.plan.deletes || s.plan.memberChanges || imported.kind === 'full') {
@@ -321,7 +346,8 @@ export function connectCommand(): Command {
       const space = ConnectorSpace.open(spaceDirectory(loaded));
       try {
         const sync = new SyncEngine(space, loaded.config.sync, null);
-        const status = { version: agentVersion, counts: space.counts(), runs: space.runs(5), problems: space.problems(), exported: sync.store.exportedCounts(), pending: sync.store.pending(), syncErrors: sync.store.errors() };
+        const phs = loaded.config.passwordHashSync.enabled ? { ...passwordSyncStatus(space), errorList: passwordSyncErrors(space) } : null;
+        const status = { version: agentVersion, counts: space.counts(), runs: space.runs(5), problems: space.problems(), exported: sync.store.exportedCounts(), pending: sync.store.pending(), syncErrors: sync.store.errors(), passwordHashSync: phs };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
           return;
@@ -332,6 +358,10 @@ export function connectCommand(): Command {
         if (status.problems.length) lines.push(`Import problems (${status.problems.length}):`, ...status.problems.slice(0, 20).map((p) => `  ${p.message}`));
         lines.push(`Exported to the cloud: ${Object.entries(status.exported).map(([k, v]) => `${v} ${k}s`).join(', ') || 'nothing yet'}; pending: ${status.pending.objects} objects, ${status.pending.members} member changes, ${status.pending.deletes} deletions`);
         if (status.syncErrors.length) lines.push(`Sync errors (${status.syncErrors.length}):`, ...status.syncErrors.slice(0, 20).map((e) => `  [${e.category}/${e.code}] ${e.message}`));
+        if (phs) {
+          lines.push(`Password hash sync: ${phs.synced} of ${phs.users} exported users synchronized${phs.lastSyncedAt ? `, last at ${phs.lastSyncedAt}` : ''}`);
+          if (phs.errorList.length) lines.push(`Password hash errors (${phs.errors}):`, ...phs.errorList.slice(0, 20).map((e) => `  [${e.code}] ${e.dn}: ${e.message}`));
+        } else lines.push('Password hash sync: off (passwordHashSync.enabled in the configuration)');
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         space.close();
@@ -347,6 +377,13 @@ function cloudClient(loaded: LoadedConfig): CloudClient {
   const credentials = loadCredentials(loaded.config.cloud!.credentialsFile!);
   return new CloudClient(credentials, loaded.config.cloud!.caFile ? { ca: readFileSync(loaded.config.cloud!.caFile, 'utf8') } : {});
 }
+
+function describeHashes(h: PasswordSyncSummary): string {
+  const extra = [h.notInCloud ? `${h.notInCloud} users not in the cloud yet (retried next time)` : '', h.errors ? `${h.errors} errors (skybridge connect status)` : ''].filter(Boolean).join(', ');
+  return `Password hashes: ${h.stored} of ${h.candidates} due sent in ${(h.milliseconds / 1000).toFixed(1)} s${extra ? `; ${extra}` : ''}\n`;
+}
+
+const errorJson = (err: Error) => ({ message: err.message, ...(err instanceof ConnectError ? { code: err.code, fix: err.fix } : {}) });
 
 function describeSync(s: SyncSummary, engine: SyncEngine): string {
   const p = s.plan;

@@ -57,12 +57,25 @@ interface Candidate {
 /** Errors that say nothing about one object but about the whole run: stop rather than mark every user. */
 const fatal = new Set(['drsr_auth_failed', 'ad_missing_rights', 'ad_unreachable', 'ad_timeout', 'ad_connection_lost', 'drsr_protocol_error', 'drsr_integrity_failed']);
 
+/** How many exported users have a synchronized hash, how many failed, and when the last one went. */
+export function passwordSyncStatus(space: ConnectorSpace): { users: number; synced: number; errors: number; lastSyncedAt: string | null } {
+  const r = space.db.prepare(`SELECT count(*) AS users, count(p.synced_at) AS synced, count(p.error_code) AS errors, max(p.synced_at) AS last
+    FROM exports e LEFT JOIN password_sync p ON p.guid = e.guid WHERE e.type = 'user'`).get() as { users: number; synced: number; errors: number; last: string | null };
+  return { users: r.users, synced: r.synced, errors: r.errors, lastSyncedAt: r.last };
+}
+
+/** The users whose hash could not be synchronized, with the reason (the first 1,000 by DN). */
+export function passwordSyncErrors(space: ConnectorSpace): { guid: string; dn: string; code: string; message: string }[] {
+  return space.db.prepare(`SELECT p.guid, o.dn, p.error_code AS code, p.error AS message FROM password_sync p JOIN objects o ON o.guid = p.guid
+    WHERE p.error_code IS NOT NULL ORDER BY o.dn LIMIT 1000`).all() as { guid: string; dn: string; code: string; message: string }[];
+}
+
 export class PasswordHashSync {
   readonly #space: ConnectorSpace;
   readonly #cloud: CloudClient;
   readonly #openSource: () => Promise<HashSource>;
   readonly #options: PasswordHashSyncOptions;
-  readonly #s: { candidates: StatementSync; synced: StatementSync; failed: StatementSync; status: StatementSync };
+  readonly #s: { candidates: StatementSync; synced: StatementSync; failed: StatementSync };
 
   constructor(space: ConnectorSpace, cloud: CloudClient, openSource: () => Promise<HashSource>, options: PasswordHashSyncOptions = {}) {
     this.#space = space;
@@ -80,21 +93,7 @@ export class PasswordHashSync {
         ON CONFLICT (guid) DO UPDATE SET pwd_last_set = excluded.pwd_last_set, synced_at = excluded.synced_at, error_code = NULL, error = NULL`),
       failed: p(`INSERT INTO password_sync (guid, pwd_last_set, synced_at, error_code, error) VALUES (?, NULL, NULL, ?, ?)
         ON CONFLICT (guid) DO UPDATE SET error_code = excluded.error_code, error = excluded.error`),
-      status: p(`SELECT count(*) AS users, count(p.synced_at) AS synced, count(p.error_code) AS errors, max(p.synced_at) AS last
-        FROM exports e LEFT JOIN password_sync p ON p.guid = e.guid WHERE e.type = 'user'`),
     };
-  }
-
-  /** How many exported users have a synchronized hash, how many failed, and when the last one went. */
-  status(): { users: number; synced: number; errors: number; lastSyncedAt: string | null } {
-    const r = this.#s.status.get() as { users: number; synced: number; errors: number; last: string | null };
-    return { users: r.users, synced: r.synced, errors: r.errors, lastSyncedAt: r.last };
-  }
-
-  /** The users whose hash could not be synchronized, with the reason. */
-  errors(): { guid: string; dn: string; code: string; message: string }[] {
-    return this.#space.db.prepare(`SELECT p.guid, o.dn, p.error_code AS code, p.error AS message FROM password_sync p JOIN objects o ON o.guid = p.guid
-      WHERE p.error_code IS NOT NULL ORDER BY o.dn LIMIT 1000`).all() as { guid: string; dn: string; code: string; message: string }[];
   }
 
   async run(options: { full?: boolean } = {}): Promise<PasswordSyncSummary> {
