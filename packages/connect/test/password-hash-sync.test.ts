@@ -57,7 +57,8 @@ describe('password hash synchronization: AD → agent over MS-DRSR → cloud →
     tenant = await t.createTenant('contoso');
     admin = await t.token(tenant);
     files = await registeredAgent(dc, t, admin);
-    editAgentConfig(files.configPath, (c) => { c.passwordHashSync = { enabled: true }; });
+    // from 10 users due the agent reads the domain in replication pages: the first sync does, the deltas go user by user
+    editAgentConfig(files.configPath, (c) => { c.passwordHashSync = { enabled: true, bulkFrom: 10 }; });
     kit = signInKit(t, tenant, admin);
     await kit.register('portal');
   });
@@ -88,6 +89,7 @@ describe('password hash synchronization: AD → agent over MS-DRSR → cloud →
     assert.equal(phs.notInCloud, 0);
     assert.equal(phs.stored, phs.candidates, 'every exported user\'s hash (or its absence) went');
     assert.ok(phs.stored >= seed.users.length, `${phs.stored} users`);
+    assert.ok(phs.replicationPages >= 1, 'the first sync read the domain in replication pages');
 
     const again = await sync();
     assert.equal(again.json.passwordHashSync.candidates, 0, 'nothing changed, nothing sent');
@@ -112,6 +114,7 @@ describe('password hash synchronization: AD → agent over MS-DRSR → cloud →
     assert.equal(delta.code, 0, delta.stderr);
     assert.equal(delta.json.passwordHashSync.candidates, 2, 'only the changed and the new user');
     assert.equal(delta.json.passwordHashSync.stored, 2);
+    assert.equal(delta.json.passwordHashSync.replicationPages, 0, 'a delta reads the two users one by one');
     assert.equal((await signIn(user.userPrincipalName!, password)).status, 401, 'the old password no longer works');
     kit.atApp(await signIn(user.userPrincipalName!, 'Changed-in-AD-2026!'), 'portal');
     kit.atApp(await signIn(fresh.user.userPrincipalName!, 'Brand-new-Passw0rd!'), 'portal');

@@ -86,6 +86,8 @@ export const passwordHashSyncSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** The domain controller to replicate hashes from (host name or address); default: the host of activeDirectory.servers[0]. */
   domainController: z.string().trim().min(1).optional(),
+  /** From this many users due (the first sync, --full), read the whole domain in replication pages instead of user by user. */
+  bulkFrom: z.number().int().min(1).default(1000),
 });
 
 export const agentConfigSchema = z.strictObject({
@@ -101,7 +103,7 @@ export const agentConfigSchema = z.strictObject({
     caFile: z.string().min(1).optional(),
   }).optional(),
   sync: syncSchema.default({ sourceAnchor: 'objectGUID', deleteThreshold: 500, staging: false, stampConsistencyGuid: false, rules: [], filter: { groups: [], exclude: [] } }),
-  passwordHashSync: passwordHashSyncSchema.default({ enabled: false }),
+  passwordHashSync: passwordHashSyncSchema.default({ enabled: false, bulkFrom: 1000 }),
 }).superRefine((c, ctx) => {
   // NTLM names an account as DOMAIN\name or by its userPrincipalName, never by DN
   if (c.passwordHashSync.enabled && /^[a-z][a-z0-9-]*=/i.test(c.activeDirectory.bindAs)) {

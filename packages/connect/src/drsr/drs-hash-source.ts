@@ -10,7 +10,8 @@ import type { HashReadRequest, HashReadResult, HashSource } from '../phs/passwor
 import { DrsClient, type DrsConnectOptions } from './drs-client.ts';
 import { attributeValues } from './drsuapi/get-nc-changes.ts';
 import { ATTRIBUTE_OID } from './drsuapi/prefix-table.ts';
-import { guidFromString } from './ndr/guid.ts';
+import { guidFromString, guidToString } from './ndr/guid.ts';
+import { zeroUsnVector } from './drsuapi/structures.ts';
 import { decryptNtHash, ridOf } from './secrets/decrypt-secret.ts';
 
 const ATTRIBUTES = [ATTRIBUTE_OID.objectSid, ATTRIBUTE_OID.unicodePwd] as const;
@@ -42,6 +43,36 @@ export class DrsHashSource implements HashSource {
       }
     }
     return out;
+  }
+
+  /**
+   * Every account's hash in the naming context: a replication of it from
+   * USN 0 (objectSid and unicodePwd only), page by page. An account
+   * without a password comes with a null hash; a secret that fails to
+   * decrypt is an error for that account.
+   */
+  async readAll(namingContext: string, onPage: (page: (HashReadResult & { dn: string })[]) => Promise<void>): Promise<void> {
+    let from = zeroUsnVector();
+    let invocationId: Buffer | undefined;
+    for (let more = true; more;) {
+      const reply = await this.#client.changesAfter({ dn: namingContext }, from, ATTRIBUTES, { maxObjects: 1000, ...(invocationId ? { invocationId } : {}) });
+      const page: (HashReadResult & { dn: string })[] = [];
+      for (const object of reply.objects) {
+        if (!object.sid.length) continue; // not a security principal
+        const guid = guidToString(object.guid);
+        try {
+          const encrypted = attributeValues(object, ATTRIBUTE_OID.unicodePwd)?.[0];
+          page.push({ guid, dn: object.dn, ntHash: encrypted ? decryptNtHash(this.#client.sessionKey, encrypted, ridOf(object.sid, object.dn), object.dn) : null });
+        } catch (err) {
+          if (!(err instanceof ConnectError) || connectionWide.has(err.code)) throw err;
+          page.push({ guid, dn: object.dn, error: err });
+        }
+      }
+      await onPage(page);
+      from = reply.usnvecTo;
+      invocationId = reply.uuidInvocIdSrc;
+      more = reply.fMoreData;
+    }
   }
 
   close(): Promise<void> {

@@ -29,5 +29,5 @@ export function passwordHashSyncFor(loaded: LoadedConfig, space: ConnectorSpace,
     host: hashSourceHost(loaded),
     credentials: ntlmAccount(ad.bindAs, loaded.secrets.adPassword),
     timeoutMs: ad.connectTimeoutSeconds * 1000 * 3,
-  }), options);
+  }), { bulkFrom: loaded.config.passwordHashSync.bulkFrom, ...options });
 }

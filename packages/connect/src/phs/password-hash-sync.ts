@@ -24,7 +24,10 @@ export type HashReadResult = { guid: string; ntHash: Buffer | null } | { guid: s
 
 /** Where NT hashes come from: a domain controller over MS-DRSR (drsr/drs-hash-source.ts). */
 export interface HashSource {
+  /** These users' hashes, one request each (quick for a few). */
   read(users: HashReadRequest[]): Promise<HashReadResult[]>;
+  /** Every account's hash in a naming context, page by page, as a DC replicates it (quick for many). */
+  readAll?(namingContext: string, onPage: (page: (HashReadResult & { dn: string })[]) => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,15 +40,29 @@ export interface PasswordSyncSummary {
   notInCloud: number;
   /** users whose hash could not be read or was refused: retried at the next run */
   errors: number;
+  /** replication pages read (the bulk path); 0 when users were read one by one */
+  replicationPages: number;
   milliseconds: number;
 }
 
 export interface PasswordHashSyncOptions {
   /** users per DRSR page and cloud batch (default 500, at most the contract's 1,000) */
   pageSize?: number;
+  /** from this many users due, read the whole domain in replication pages rather than user by user (default 1,000) */
+  bulkFrom?: number;
   /** progress, after each page */
   onPage?: (summary: PasswordSyncSummary) => void;
 }
+
+interface Run {
+  startedAt: number;
+  summary: PasswordSyncSummary;
+  source: HashSource | undefined;
+  epoch: number | undefined;
+}
+
+/** The domain naming context of an object: its DC= components. */
+export const namingContextOf = (dn: string): string => dn.split(/,(?=DC=)/i).slice(1).join(',');
 
 interface Candidate {
   guid: string;
@@ -75,7 +92,7 @@ export class PasswordHashSync {
   readonly #cloud: CloudClient;
   readonly #openSource: () => Promise<HashSource>;
   readonly #options: PasswordHashSyncOptions;
-  readonly #s: { candidates: StatementSync; synced: StatementSync; failed: StatementSync };
+  readonly #s: { candidates: StatementSync; count: StatementSync; one: StatementSync; synced: StatementSync; failed: StatementSync };
 
   constructor(space: ConnectorSpace, cloud: CloudClient, openSource: () => Promise<HashSource>, options: PasswordHashSyncOptions = {}) {
     this.#space = space;
@@ -83,12 +100,15 @@ export class PasswordHashSync {
     this.#openSource = openSource;
     this.#options = options;
     const p = (sql: string) => space.db.prepare(sql);
+    // due: an exported live user, on a full run, or never sent, or failed, or whose pwdLastSet moved since
+    const from = `FROM exports e JOIN objects o ON o.guid = e.guid LEFT JOIN password_sync p ON p.guid = e.guid
+      WHERE e.type = 'user' AND o.deleted = 0`;
+    const due = `(? OR p.guid IS NULL OR p.error_code IS NOT NULL OR p.pwd_last_set IS NOT json_extract(o.attrs, '$.pwdLastSet[0]'))`;
+    const columns = `e.guid, e.immutable_id, o.dn, json_extract(o.attrs, '$.pwdLastSet[0]') AS pls`;
     this.#s = {
-      candidates: p(`SELECT e.guid, e.immutable_id, o.dn, json_extract(o.attrs, '$.pwdLastSet[0]') AS pls
-        FROM exports e JOIN objects o ON o.guid = e.guid LEFT JOIN password_sync p ON p.guid = e.guid
-        WHERE e.type = 'user' AND o.deleted = 0 AND e.guid > ?
-          AND (? OR p.guid IS NULL OR p.error_code IS NOT NULL OR p.pwd_last_set IS NOT json_extract(o.attrs, '$.pwdLastSet[0]'))
-        ORDER BY e.guid LIMIT ?`),
+      candidates: p(`SELECT ${columns} ${from} AND e.guid > ? AND ${due} ORDER BY e.guid LIMIT ?`),
+      count: p(`SELECT count(*) AS n, min(o.dn) AS dn ${from} AND ${due}`),
+      one: p(`SELECT ${columns} ${from} AND e.guid = ? AND ${due}`),
       synced: p(`INSERT INTO password_sync (guid, pwd_last_set, synced_at, error_code, error) VALUES (?, ?, ?, NULL, NULL)
         ON CONFLICT (guid) DO UPDATE SET pwd_last_set = excluded.pwd_last_set, synced_at = excluded.synced_at, error_code = NULL, error = NULL`),
       failed: p(`INSERT INTO password_sync (guid, pwd_last_set, synced_at, error_code, error) VALUES (?, NULL, NULL, ?, ?)
@@ -99,60 +119,89 @@ export class PasswordHashSync {
   async run(options: { full?: boolean } = {}): Promise<PasswordSyncSummary> {
     const started = Date.now();
     const pageSize = Math.min(this.#options.pageSize ?? 500, maxPasswordHashes);
-    const summary: PasswordSyncSummary = { candidates: 0, stored: 0, notInCloud: 0, errors: 0, milliseconds: 0 };
-    let source: HashSource | undefined;
-    let epoch: number | undefined;
+    const summary: PasswordSyncSummary = { candidates: 0, stored: 0, notInCloud: 0, errors: 0, replicationPages: 0, milliseconds: 0 };
+    const run: Run = { startedAt: started, summary, source: undefined, epoch: undefined };
+    let full = options.full ? 1 : 0;
     try {
+      const { n: due, dn: someDn } = this.#s.count.get(full) as { n: number; dn: string | null };
+      if (due >= (this.#options.bulkFrom ?? 1000) && someDn) {
+        const source = await this.#open(run);
+        if (source.readAll) {
+          // many users due (the first sync, or --full): the whole domain in replication pages
+          await source.readAll(namingContextOf(someDn), async (page) => {
+            summary.replicationPages += 1;
+            const due = page.flatMap((r) => {
+              const c = this.#s.one.get(r.guid, full) as Candidate | undefined;
+              return c ? [{ c, r }] : [];
+            });
+            if (due.length) await this.#deliver(run, due);
+          });
+          // what the pages did not cover (a user the DC had not replicated yet) goes one by one below
+          full = 0;
+        }
+      }
       for (let after = ''; ;) {
-        const page = this.#s.candidates.all(after, options.full ? 1 : 0, pageSize) as unknown as Candidate[];
+        const page = this.#s.candidates.all(after, full, pageSize) as unknown as Candidate[];
         if (!page.length) break;
         after = page.at(-1)!.guid;
-        summary.candidates += page.length;
-        source ??= await this.#openSource();
-        epoch ??= await this.#lease();
+        const source = await this.#open(run);
         const read = new Map((await source.read(page.map((c) => ({ guid: c.guid, dn: c.dn })))).map((r) => [r.guid, r]));
-        const hashes: PasswordHashBatchRequest['hashes'] = [];
-        const sent: Candidate[] = [];
-        for (const c of page) {
-          const r = read.get(c.guid);
-          if (!r || 'error' in r) {
-            const error = r && 'error' in r ? r.error : new ConnectError('drsr_malformed_reply', `the domain controller did not return ${c.dn}`, { subject: c.dn });
-            if (fatal.has(error.code)) throw error;
-            this.#s.failed.run(c.guid, error.code, error.message);
-            summary.errors += 1;
-            continue;
-          }
-          hashes.push({ immutableId: c.immutable_id, passwordHash: r.ntHash ? passwordHashFromNtHash(r.ntHash) : null });
-          r.ntHash?.fill(0);
-          sent.push(c);
-        }
-        if (hashes.length) {
-          const { results } = await this.#send({ epoch, hashes });
-          const at = new Date().toISOString();
-          this.#space.transaction(() => {
-            results.forEach((res, i) => {
-              const c = sent[i]!;
-              if (res.status === 'stored' || res.status === 'cleared') {
-                this.#s.synced.run(c.guid, c.pls, at);
-                summary.stored += 1;
-              } else if (res.status === 'not_found') {
-                summary.notInCloud += 1;
-              } else {
-                this.#s.failed.run(c.guid, 'sync_cloud_refused', `the cloud did not accept the hash of ${c.dn}`);
-                summary.errors += 1;
-              }
-            });
-          });
-        }
-        summary.milliseconds = Date.now() - started;
-        this.#options.onPage?.(summary);
+        await this.#deliver(run, page.map((c) => ({ c, r: read.get(c.guid) })));
       }
     } finally {
-      await source?.close().catch(() => {});
-      if (epoch !== undefined) await this.#cloud.releaseLease(epoch).catch(() => {});
+      await run.source?.close().catch(() => {});
+      if (run.epoch !== undefined) await this.#cloud.releaseLease(run.epoch).catch(() => {});
     }
     summary.milliseconds = Date.now() - started;
     return summary;
+  }
+
+  async #open(run: Run): Promise<HashSource> {
+    run.source ??= await this.#openSource();
+    run.epoch ??= await this.#lease();
+    return run.source;
+  }
+
+  /** Derives and sends the hashes of these users (up to a batch), and records what the cloud did with each. */
+  async #deliver(run: Run, items: { c: Candidate; r: HashReadResult | undefined }[]): Promise<void> {
+    const { summary } = run;
+    for (let i = 0; i < items.length; i += maxPasswordHashes) {
+      const hashes: PasswordHashBatchRequest['hashes'] = [];
+      const sent: Candidate[] = [];
+      for (const { c, r } of items.slice(i, i + maxPasswordHashes)) {
+        summary.candidates += 1;
+        if (!r || 'error' in r) {
+          const error = r && 'error' in r ? r.error : new ConnectError('drsr_malformed_reply', `the domain controller did not return ${c.dn}`, { subject: c.dn });
+          if (fatal.has(error.code)) throw error;
+          this.#s.failed.run(c.guid, error.code, error.message);
+          summary.errors += 1;
+          continue;
+        }
+        hashes.push({ immutableId: c.immutable_id, passwordHash: r.ntHash ? passwordHashFromNtHash(r.ntHash) : null });
+        r.ntHash?.fill(0);
+        sent.push(c);
+      }
+      if (hashes.length) {
+        const { results } = await this.#send({ epoch: run.epoch!, hashes });
+        const at = new Date().toISOString();
+        this.#space.transaction(() => {
+          results.forEach((res, j) => {
+            const c = sent[j]!;
+            if (res.status === 'stored' || res.status === 'cleared') {
+              this.#s.synced.run(c.guid, c.pls, at);
+              summary.stored += 1;
+            } else if (res.status === 'not_found') {
+              summary.notInCloud += 1;
+            } else {
+              this.#s.failed.run(c.guid, 'sync_cloud_refused', `the cloud did not accept the hash of ${c.dn}`);
+              summary.errors += 1;
+            }
+          });
+        });
+      }
+      summary.milliseconds = Date.now() - run.startedAt;
+      this.#options.onPage?.(summary);
+    }
   }
 
   async #lease(): Promise<number> {
