@@ -61,6 +61,7 @@ test('skybridge demo: domain, cloud, tenant, agent and first sync; follows a cha
     assert.match(stderr, /\[7\/7\] first full sync/);
     assert.ok(first.firstSync.created > 30, `first sync created ${first.firstSync.created}`);
     assert.equal(first.firstSync.deleted, 0);
+    assert.ok(first.firstSync.passwordHashes > 30, `first sync sent ${first.firstSync.passwordHashes} password hashes`);
     const users = await total(first, 'Users');
     const groups = await total(first, 'Groups');
     const synced = await scimUser(first, first.sampleUser.userPrincipalName);

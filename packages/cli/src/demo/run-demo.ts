@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { addOperatorVerifiedDomain, createApiClient, createLogger, deleteClient, createRegistrationToken, operatorActor, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
 import { paths } from '@skybridge/protocol';
-import { startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
+import { grantOnRunningDc, startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { smallSeed, type SmallDirectory } from '../../../../scripts/test-dc/seed.ts';
 import { writeAgentFiles } from '../../../../scripts/test-dc/agent-files.ts';
 import { loadCredentials } from '@skybridge/connect';
@@ -53,7 +53,7 @@ export interface DemoResult {
   apiAudience: string;
   domain: { realm: string; ldapsUrl: string; hostName: string; caFile: string; baseDn: string; administrator: string; administratorPassword: string };
   sampleUser: { userPrincipalName: string; dn: string; password: string };
-  firstSync: { created: number; updated: number; unchanged: number; deleted: number; memberChanges: number; errors: number };
+  firstSync: { created: number; updated: number; unchanged: number; deleted: number; memberChanges: number; errors: number; passwordHashes: number };
   seconds: number;
 }
 
@@ -100,15 +100,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     // the test domain is not in public DNS: the demo's operator vouches for it, so synced users keep their own UPNs
     const adDomain = dc!.dnsDomain;
-    await step(`domain ${adDomain}: verified for the tenant by the operator; pass-through authentication on`, async () => {
+    await step(`domain ${adDomain}: verified for the tenant by the operator; password hash synchronization on`, async () => {
       await addOperatorVerifiedDomain(store, tenant.tenantId, adDomain);
-      // synced users sign in with their AD password, checked by the running agent (PATCH /api/v1/tenant does the same)
-      await store.query('UPDATE tenants SET pass_through_auth = true WHERE id = $1', [tenant.tenantId]);
+      // synced users sign in with their AD password, checked against the hash the agent synchronizes
+      // (PATCH /api/v1/tenant {"passwordHashSync": true} does the same)
+      await store.query('UPDATE tenants SET password_hash_sync = true WHERE id = $1', [tenant.tenantId]);
+      // what an administrator grants the connector account for it: "Replicating Directory Changes All"
+      await grantOnRunningDc(dc!, dc!.baseDn, (sid) => `(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;${sid})`);
       return 'verified';
     });
     const agentDir = join(dir, 'agent');
     const caFile = running.tls!.certPath;
-    const files = writeAgentFiles(dc, {}, { dir: agentDir, topLevel: { cloud: { url: running.url, caFile } } });
+    const files = writeAgentFiles(dc, {}, { dir: agentDir, topLevel: { cloud: { url: running.url, caFile }, passwordHashSync: { enabled: true } } });
     await step('Skybridge Connect: register the agent with a one-time token', async () => {
       const credentialsFile = join(agentDir, 'state', 'agent-credentials.json');
       if (existsSync(credentialsFile)) {
@@ -122,9 +125,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const firstSync = await step('first full sync: Active Directory → cloud', async () => {
       const out = await runAgentCommand(['sync', '--full', '--json', '--config', files.configPath]);
-      const summary = JSON.parse(out) as { sync: { export?: { created: number; updated: number; unchanged: number; deleted: number; memberChanges: number } }; errors: unknown[] };
+      const summary = JSON.parse(out) as { sync: { export?: { created: number; updated: number; unchanged: number; deleted: number; memberChanges: number } }; errors: unknown[]; passwordHashSync?: { stored: number } };
       const e = summary.sync.export ?? { created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0 };
-      return { created: e.created, updated: e.updated, unchanged: e.unchanged, deleted: e.deleted, memberChanges: e.memberChanges, errors: summary.errors.length };
+      return { created: e.created, updated: e.updated, unchanged: e.unchanged, deleted: e.deleted, memberChanges: e.memberChanges, errors: summary.errors.length, passwordHashes: summary.passwordHashSync?.stored ?? 0 };
     });
 
     const sample = seeded.passwordUsers[0]!;
@@ -204,9 +207,9 @@ Skybridge demo is ready (${r.seconds} s)
 
   Active Directory   ${r.domain.realm} at ${r.domain.ldapsUrl}   administrator ${r.domain.administrator} / ${r.domain.administratorPassword}
   Synced user        ${r.sampleUser.userPrincipalName}   AD password ${r.sampleUser.password}
-                     (signs in to applications of the tenant with it: pass-through authentication through the running agent)
+                     (signs in to applications of the tenant with it: password hash synchronization)
   Sign-in realm      ${r.url}/common/v2.0/realm?upn=${encodeURIComponent(r.sampleUser.userPrincipalName)}
-  First sync         ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged, ${s.deleted} deleted, ${s.memberChanges} member changes, ${s.errors} objects with sync errors
+  First sync         ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged, ${s.deleted} deleted, ${s.memberChanges} member changes, ${s.errors} objects with sync errors; ${s.passwordHashes} password hashes
   Agent              ${configPath}
 
 Try:
@@ -214,7 +217,7 @@ Try:
   curl -s --cacert ${caFile} -H "Authorization: Bearer $TOKEN" ${r.url}/api/v1/users
   ./skybridge connect status --config ${configPath}
 ${keepRunning ? `
-The agent now follows Active Directory: a change made there reaches the cloud within seconds.
+The agent now follows Active Directory: a change made there (a password too) reaches the cloud within seconds.
 Ctrl-C stops the agent, the cloud and the domain controller; the tenant stays in ${dir} and the next run reuses it.
 ` : ''}`;
 }
