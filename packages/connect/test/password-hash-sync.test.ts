@@ -75,7 +75,13 @@ describe('password hash synchronization: AD → agent over MS-DRSR → cloud →
     const users = (await t.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${seed.passwordUsers[0]!.user.userPrincipalName}"`)}`, { token: admin })).body;
     assert.equal(users.totalResults, 1, 'the directory synchronized even though the hashes could not');
 
+    const doctor = async () => JSON.parse((await runCli(['connect', 'doctor', '--json', '--config', files.configPath])).stdout).checks.find((c: { name: string }) => /password hash sync/.test(c.name));
+    const before = await doctor();
+    assert.equal(before.status, 'fail');
+    assert.match(`${before.detail} ${before.fix}`, /Replicating Directory Changes All/);
+
     await grantOnRunningDc(dc, dc.baseDn, getChangesAll);
+    assert.equal((await doctor()).status, 'pass', 'the doctor checks the right up front');
     const switchOff = await sync();
     assert.notEqual(switchOff.code, 0);
     assert.match(switchOff.stderr, /password hash synchronization is off in the cloud/);

@@ -15,6 +15,9 @@ import { httpExchange } from '../cloud/http.ts';
 import { loadCredentials } from '../cloud/credentials-file.ts';
 import { CloudClient } from '../cloud/cloud-client.ts';
 import { ConnectError } from '../errors.ts';
+import { DrsClient } from '../drsr/drs-client.ts';
+import { ATTRIBUTE_OID } from '../drsr/drsuapi/prefix-table.ts';
+import { hashSourceHost, ntlmAccount } from '../phs/from-config.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -54,6 +57,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
     try {
       checks.push(await dirsyncRight(conn, loaded));
       if (loaded.config.sync.stampConsistencyGuid) checks.push(await stampRight(conn, loaded));
+      if (loaded.config.passwordHashSync.enabled) checks.push(await replicationRight(conn.rootDse.defaultNamingContext, loaded));
     } finally {
       await conn.close();
     }
@@ -97,6 +101,28 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
 }
 
 /** DirSync needs "Replicating Directory Changes" (unless object-security mode): one DirSync search that matches nothing. */
+/**
+ * Password hash sync reads secrets over MS-DRSR: the endpoint mapper, an
+ * NTLM-sealed RPC connection and DRSBind, then one object replicated with
+ * its secrets (the domain's root object, which has none: the DC checks
+ * "Replicating Directory Changes All" all the same, and nothing secret is read).
+ */
+async function replicationRight(domainDn: string, loaded: LoadedConfig): Promise<Check> {
+  const name = 'password hash sync (MS-DRSR)';
+  const host = hashSourceHost(loaded);
+  try {
+    const drs = await DrsClient.connect({ host, credentials: ntlmAccount(loaded.config.activeDirectory.bindAs, loaded.secrets.adPassword), timeoutMs: loaded.config.activeDirectory.connectTimeoutSeconds * 1000 * 3 });
+    try {
+      await drs.readObject({ dn: domainDn }, [ATTRIBUTE_OID.objectSid, ATTRIBUTE_OID.unicodePwd], domainDn);
+    } finally {
+      await drs.close();
+    }
+    return { name, status: 'pass', detail: `${host}: directory replication over NTLM-sealed RPC, "Replicating Directory Changes All" granted` };
+  } catch (err) {
+    return failure(name, err);
+  }
+}
+
 async function dirsyncRight(conn: AdConnection, loaded: LoadedConfig): Promise<Check> {
   const ad = loaded.config.activeDirectory;
   if (ad.changeTracking === 'usn') return { name: 'connector account rights', status: 'pass', detail: 'uSNChanged polling (changeTracking: usn) needs read access only' };
