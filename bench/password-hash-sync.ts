@@ -19,14 +19,8 @@
  * Templates: users-with-passwords-N, seeded once per machine (Samba derives
  * Kerberos keys for each password, so seeding runs at about 100 users/s).
  */
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Attribute, Change } from 'ldapts';
-import { registerAgent } from '../packages/connect/src/cloud/cloud-client.ts';
-import { saveCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
-import { loadConfig } from '../packages/connect/src/config/load-config.ts';
 import { DrsClient } from '../packages/connect/src/drsr/drs-client.ts';
 import { ATTRIBUTE_OID } from '../packages/connect/src/drsr/drsuapi/prefix-table.ts';
 import { attributeValues } from '../packages/connect/src/drsr/drsuapi/get-nc-changes.ts';
@@ -36,49 +30,18 @@ import { passwordHashFromNtHash } from '../packages/protocol/src/password-hash.t
 import { verifySyncedPassword, ntHashOf } from '../packages/cloud/src/signin/synced-password.ts';
 import { startTestCloud } from '../packages/cloud/test/helpers/cloud.ts';
 import type { StoreKind } from '../packages/cloud/test/helpers/stores.ts';
-import { writeAgentFiles } from '../scripts/test-dc/agent-files.ts';
-import { adminClient, addOu, unicodePwd, userEntry } from '../scripts/test-dc/seed.ts';
-import { grantOnRunningDc, startTestDc, type TemplateSeed } from '../scripts/test-dc/test-dc.ts';
+import { adminClient, unicodePwd, userEntry } from '../scripts/test-dc/seed.ts';
+import { grantOnRunningDc, startTestDc } from '../scripts/test-dc/test-dc.ts';
+import { passwordOf, seedWithPasswords } from './lib/ad-templates.ts';
+import { benchAgent, cliMain, startAgentRun } from './lib/bench-agent.ts';
 import { agentFlags, time } from './lib/child-process.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000' }, changes: { type: 'string', default: '50' }, store: { type: 'string', default: 'pglite' } } });
 const sizes = values.sizes.split(',').map(Number).sort((a, b) => a - b);
 const changes = Number(values.changes);
 const store = values.store as StoreKind;
-const cliMain = new URL('../packages/cli/src/main.ts', import.meta.url).pathname;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
-const passwordOf = (i: number) => `Bench-${i}-Passw0rd!`;
 const SECRETS = [ATTRIBUTE_OID.objectSid, ATTRIBUTE_OID.unicodePwd];
-
-/** users-with-passwords-N: N users, each with its own password, in OU=Bench. */
-function seedWithPasswords(size: number): TemplateSeed {
-  return {
-    name: `users-with-passwords-${size}`,
-    run: async (dc) => {
-      const client = await adminClient(dc);
-      try {
-        const ou = `OU=Bench,${dc.baseDn}`;
-        await addOu(client, ou);
-        const started = Date.now();
-        let next = 0;
-        let done = 0;
-        const worker = async () => {
-          while (next < size) {
-            const i = next++;
-            const e = userEntry({ index: i, ou, dnsDomain: dc.dnsDomain, password: passwordOf(i) });
-            await client.add(e.dn, e.attributes);
-            if (++done % 500 === 0) process.stderr.write(`\r  seeding users-with-passwords-${size}: ${done}/${size} (${Math.round(done / ((Date.now() - started) / 1000))}/s)   `);
-          }
-        };
-        await Promise.all(Array.from({ length: 8 }, worker));
-        process.stderr.write('\n');
-        return { size };
-      } finally {
-        await client.unbind();
-      }
-    },
-  };
-}
 
 const getChangesAll = (sid: string) => `(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;${sid})`;
 const rows: string[] = [];
@@ -88,16 +51,8 @@ for (const size of sizes) {
   const t = await startTestCloud(store);
   try {
     await grantOnRunningDc(dc, dc.baseDn, getChangesAll);
-    const tenant = await t.createTenant('bench');
-    await t.addVerifiedDomain(tenant.tenantId, dc.dnsDomain);
-    const token = await t.token(tenant);
+    const { tenant, token, files } = await benchAgent(dc, t, { sync: { deleteThreshold: '100%' }, passwordHashSync: { enabled: true } });
     await t.call('PATCH', '/api/v1/tenant', { token, body: { passwordHashSync: true } });
-    const caFile = join(dc.dir, 'cloud-ca.pem');
-    writeFileSync(caFile, t.trust.ca!);
-    const files = writeAgentFiles(dc, {}, { topLevel: { cloud: { url: t.url, caFile }, sync: { deleteThreshold: '100%' }, passwordHashSync: { enabled: true } } });
-    const reg = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
-    const credentials = await registerAgent({ cloudUrl: t.url, registrationToken: reg.body.registrationToken, hostname: 'bench', version: '0.1.0', trust: { ca: t.trust.ca! } });
-    saveCredentials(loadConfig(files.configPath).config.cloud!.credentialsFile!, credentials);
     const account = { host: dc.ip, credentials: { user: dc.connector.userPrincipalName, domain: '', password: dc.connector.password } };
 
     // raw DRSR, one call per user (the agent's path), over the first 2,000 users
@@ -141,11 +96,7 @@ for (const size of sizes) {
     process.stderr.write(`  full sync ${(run.ms / 1000).toFixed(1)} s: ${out.sync.export.created} created; hashes ${phs.stored}/${phs.candidates} in ${(phs.milliseconds / 1000).toFixed(1)} s (${phs.errors} errors, ${phs.notInCloud} not in cloud)\n`);
 
     // latency: password change in AD → the cloud verifies the new password
-    const agent = spawn(process.execPath, [...agentFlags, cliMain, 'connect', 'run', '--config', files.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' } });
-    let said = '';
-    agent.stdout!.on('data', (d: Buffer) => { said += d; if (process.env.BENCH_VERBOSE) process.stderr.write(`  agent: ${d}`); });
-    agent.stderr!.on('data', (d: Buffer) => (said += d));
-    for (let i = 0; i < 600 && !/running/.test(said); i++) await new Promise((r) => setTimeout(r, 100));
+    const { child: agent, output } = await startAgentRun(files.configPath);
     const client = await adminClient(dc);
     const latencies: number[] = [];
     try {
@@ -159,7 +110,7 @@ for (const size of sizes) {
             `SELECT synced_password_hash FROM directory_objects WHERE tenant_id = $1 AND lower(upn) = lower($2)`, [tenant.tenantId, e.user.userPrincipalName!]);
           const stored = r[0]?.synced_password_hash;
           if (stored && await verifySyncedPassword(t.cloud.context.sealingKey, stored, password)) break;
-          if (performance.now() - begun > 60_000) throw new Error(`change ${i} did not verify within 60 s: ${said.slice(-2000)}`);
+          if (performance.now() - begun > 60_000) throw new Error(`change ${i} did not verify within 60 s: ${output().slice(-2000)}`);
           await new Promise((res) => setTimeout(res, 20));
         }
         latencies.push(performance.now() - begun);

@@ -11,27 +11,20 @@
  * own process with its V8 limits (scripts/agent-node-flags): a full import
  * and one sync cycle; the cloud runs in this process over HTTPS on loopback.
  */
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Attribute, Change } from 'ldapts';
-import { registerAgent } from '../packages/connect/src/cloud/cloud-client.ts';
-import { saveCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
-import { loadConfig } from '../packages/connect/src/config/load-config.ts';
 import { startTestCloud } from '../packages/cloud/test/helpers/cloud.ts';
 import type { StoreKind } from '../packages/cloud/test/helpers/stores.ts';
-import { writeAgentFiles } from '../scripts/test-dc/agent-files.ts';
 import { adminClient } from '../scripts/test-dc/seed.ts';
 import { startTestDc } from '../scripts/test-dc/test-dc.ts';
 import { seedsFor } from './lib/ad-templates.ts';
 import { agentFlags, rawLdapsearch, time } from './lib/child-process.ts';
+import { benchAgent, startAgentRun } from './lib/bench-agent.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,30000' }, store: { type: 'string', default: 'pglite' }, changes: { type: 'string', default: '100' } } });
 const sizes = values.sizes.split(',').map(Number).sort((a, b) => a - b);
 const store = values.store as StoreKind;
 const changes = Number(values.changes);
-const cliMain = new URL('../packages/cli/src/main.ts', import.meta.url).pathname;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 const rows: string[] = [];
@@ -41,15 +34,7 @@ for (const size of sizes) {
   const dc = await startTestDc({ seed: seeds.get(size)! });
   const t = await startTestCloud(store);
   try {
-    const tenant = await t.createTenant('bench');
-    await t.addVerifiedDomain(tenant.tenantId, dc.dnsDomain);
-    const token = await t.token(tenant);
-    const caFile = join(dc.dir, 'cloud-ca.pem');
-    writeFileSync(caFile, t.trust.ca!);
-    const files = writeAgentFiles(dc, {}, { topLevel: { cloud: { url: t.url, caFile }, sync: { deleteThreshold: '100%' } } });
-    const reg = await t.call('POST', '/api/v1/agents/registration-tokens', { token });
-    const credentials = await registerAgent({ cloudUrl: t.url, registrationToken: reg.body.registrationToken, hostname: 'bench', version: '0.1.0', trust: { ca: t.trust.ca! } });
-    saveCredentials(loadConfig(files.configPath).config.cloud!.credentialsFile!, credentials);
+    const { token, files } = await benchAgent(dc, t, { sync: { deleteThreshold: '100%' } });
 
     const raw = await rawLdapsearch(dc, 1000, 1000);
     const run = await time(process.execPath, [...agentFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
@@ -58,11 +43,7 @@ for (const size of sizes) {
     process.stderr.write(`  import ${(out.imported.durationMs / 1000).toFixed(1)} s, total ${(out.totalMs / 1000).toFixed(1)} s; ${out.synced.export.created} created, ${out.synced.export.memberChanges} member changes, ${out.synced.export.errors} errors; ${synced.body.totalResults} users visible over SCIM\n`);
 
     // change propagation
-    const agent = spawn(process.execPath, [...agentFlags, cliMain, 'connect', 'run', '--config', files.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'warn' } });
-    let said = '';
-    agent.stdout!.on('data', (d: Buffer) => { said += d; if (process.env.BENCH_VERBOSE) process.stderr.write(`  agent: ${d}`); });
-    agent.stderr!.on('data', (d: Buffer) => (said += d));
-    for (let i = 0; i < 600 && !/running/.test(said); i++) await new Promise((r) => setTimeout(r, 100));
+    const { child: agent, output } = await startAgentRun(files.configPath);
     const client = await adminClient(dc);
     const latencies: number[] = [];
     try {
@@ -75,7 +56,7 @@ for (const size of sizes) {
         for (;;) {
           const res = await t.call('GET', `/scim/v2/Users?filter=${filter}&attributes=title`, { token });
           if (res.body.Resources?.[0]?.title === title) break;
-          if (performance.now() - started > 30_000) throw new Error(`change ${i} did not arrive within 30 s: ${said}`);
+          if (performance.now() - started > 30_000) throw new Error(`change ${i} did not arrive within 30 s: ${output()}`);
           await new Promise((r) => setTimeout(r, 10));
         }
         latencies.push(performance.now() - started);

@@ -1,5 +1,5 @@
 /** The benchmarks' large test-DC templates: users with realistic attributes and one large group, grown size by size. */
-import { adminClient, addGroup, addMembers, addOu, addUsers } from '../../scripts/test-dc/seed.ts';
+import { adminClient, addGroup, addMembers, addOu, addUsers, userEntry } from '../../scripts/test-dc/seed.ts';
 import type { TemplateSeed, TestDc } from '../../scripts/test-dc/test-dc.ts';
 
 export const largeGroup = 60_000;
@@ -48,3 +48,40 @@ export function seedFor(size: number, smaller: number | undefined, base: Templat
   };
 }
 
+
+/** The password of bench user i in the users-with-passwords templates. */
+export const passwordOf = (i: number): string => `Bench-${i}-Passw0rd!`;
+
+/**
+ * users-with-passwords-N: N users in OU=Bench, user i with passwordOf(i).
+ * Samba derives Kerberos keys for each password, so this seeds at about
+ * 55 users/s here: seeded once per machine, copied per run.
+ */
+export function seedWithPasswords(size: number): TemplateSeed {
+  return {
+    name: `users-with-passwords-${size}`,
+    run: async (dc: TestDc) => {
+      const client = await adminClient(dc);
+      try {
+        const ou = `OU=Bench,${dc.baseDn}`;
+        await addOu(client, ou);
+        const started = Date.now();
+        let next = 0;
+        let done = 0;
+        const worker = async () => {
+          while (next < size) {
+            const i = next++;
+            const e = userEntry({ index: i, ou, dnsDomain: dc.dnsDomain, password: passwordOf(i) });
+            await client.add(e.dn, e.attributes);
+            if (++done % 500 === 0) process.stderr.write(`\r  seeding users-with-passwords-${size}: ${done}/${size} (${Math.round(done / ((Date.now() - started) / 1000))}/s)   `);
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, worker));
+        process.stderr.write('\n');
+        return { size };
+      } finally {
+        await client.unbind();
+      }
+    },
+  };
+}

@@ -75,7 +75,7 @@ test('a top-level unique pointer is its referent id and then its pointee at once
   w.topLevelPointer(null, () => assert.fail('NULL'));
   w.u32(7);
   assert.equal(hex(w.finish()), '00000200' + '01'.repeat(16) + '00000000' + '07000000');
-  assert.throws(() => new NdrWriter().pointer(1, () => {}), /inside NdrWriter.topLevel/);
+  assert.throws(() => new NdrWriter().pointer(1, () => {}), /outside NdrWriter.topLevel/);
 });
 
 test('conformant varying strings of wchar_t: maximum count, offset, actual count, characters and NUL', () => {
@@ -104,7 +104,7 @@ test('the reader refuses what is short or absurd, naming the field, and allocate
   const huge = new NdrReader(Buffer.from('ffffff7f' + '00'.repeat(64), 'hex'), 't');
   assert.throws(() => huge.conformance(1, 'array'), (e: unknown) => malformed(e) && /2147483647, more than the 64 bytes left/.test((e as Error).message));
   assert.throws(() => new NdrReader(Buffer.from('05000000' + '00'.repeat(64), 'hex'), 't').conformance(1, 'array', 4), (e: unknown) => malformed(e) && /more than the 4 its type allows/.test((e as Error).message));
-  assert.throws(() => new NdrReader(Buffer.from('0100000000', 'hex'), 't').pointer('p', () => {}), /inside NdrReader.topLevel/);
+  assert.throws(() => new NdrReader(Buffer.from('0100000000', 'hex'), 't').pointer('p', () => {}), /outside NdrReader.topLevel/);
   // a pointee that is not there
   const r2 = new NdrReader(Buffer.from('04000200', 'hex'), 't');
   assert.throws(() => r2.topLevel(() => r2.pointer('p', () => r2.u32('*p'))), malformed);

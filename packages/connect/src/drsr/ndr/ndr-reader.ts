@@ -16,18 +16,18 @@
  * - Every pointee read consumes at least its referent id's 4 bytes, so the
  *   work done is bounded by the stub's length.
  */
+import { DeferredPointees } from './deferral.ts';
 import { ConnectError } from '../../errors.ts';
 
-type Task = () => void;
 
-export class NdrReader {
+export class NdrReader extends DeferredPointees {
   private readonly buf: Buffer;
   private pos = 0;
   /** What is being decoded, for error messages ("IDL_DRSGetNCChanges reply"). */
   readonly context: string;
-  private deferred: Task[] | null = null;
 
   constructor(stub: Buffer, context: string) {
+    super();
     this.buf = stub;
     this.context = context;
   }
@@ -153,8 +153,7 @@ export class NdrReader {
   pointer(what: string, readPointee: () => void): boolean {
     const id = this.u32(`${what} (referent id)`);
     if (id === 0) return false;
-    if (this.deferred === null) throw new Error('an embedded pointer is read inside NdrReader.topLevel()');
-    this.deferred.push(readPointee);
+    this.defer(readPointee, 'read outside NdrReader.topLevel()');
     return true;
   }
 
@@ -166,26 +165,6 @@ export class NdrReader {
     return true;
   }
 
-  /**
-   * Reads one top-level construct (a call parameter), then the pointees of
-   * the pointers embedded in it, depth first, on an explicit stack.
-   */
-  topLevel(read: () => void): this {
-    const outer = this.deferred;
-    const stack: Task[] = [read];
-    while (stack.length > 0) {
-      const task = stack.pop() as Task;
-      const children: Task[] = [];
-      this.deferred = children;
-      try {
-        task();
-      } finally {
-        this.deferred = outer;
-      }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Task);
-    }
-    return this;
-  }
 
   /**
    * A conformant varying string of wchar_t ([string], 14.3.4.2): maximum

@@ -26,17 +26,16 @@
  * and alignment gaps (both have no fixed value on the wire).
  */
 
-type Task = () => void;
+
+import { DeferredPointees } from './deferral.ts';
 
 /** The first referent id, as MIDL numbers them; each further one is 4 more. */
 export const FIRST_REFERENT_ID = 0x00020000;
 
-export class NdrWriter {
+export class NdrWriter extends DeferredPointees {
   private buf: Buffer = Buffer.alloc(256);
   private length = 0;
   private nextReferent = FIRST_REFERENT_ID;
-  /** Pointees waiting for the end of the construct being written; null outside {@link topLevel}. */
-  private deferred: Task[] | null = null;
   /** Where referent ids (non-NULL pointers) were written. */
   readonly referentOffsets: number[] = [];
   /** Alignment gaps written, as [start, end) pairs. */
@@ -152,12 +151,11 @@ export class NdrWriter {
    */
   pointer<T>(value: T | null | undefined, writePointee: (w: NdrWriter, value: T) => void): this {
     if (value === null || value === undefined) return this.u32(0);
-    if (this.deferred === null) throw new Error('an embedded pointer is written inside NdrWriter.topLevel()');
+    if (this.deferred === null) throw new Error('an embedded pointer is written outside NdrWriter.topLevel()');
     this.u32(this.nextReferent);
     this.referentOffsets.push(this.length - 4);
     this.nextReferent += 4;
-    const queue = this.deferred;
-    queue.push(() => writePointee(this, value));
+    this.defer(() => writePointee(this, value), 'written outside NdrWriter.topLevel()');
     return this;
   }
 
@@ -173,26 +171,6 @@ export class NdrWriter {
     return this.topLevel(() => writePointee(this, value));
   }
 
-  /**
-   * Writes one top-level construct (a call parameter), then the pointees of
-   * the pointers embedded in it, depth first, without recursion.
-   */
-  topLevel(write: () => void): this {
-    const outer = this.deferred;
-    const stack: Task[] = [write];
-    while (stack.length > 0) {
-      const task = stack.pop() as Task;
-      const children: Task[] = [];
-      this.deferred = children;
-      try {
-        task();
-      } finally {
-        this.deferred = outer;
-      }
-      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i] as Task);
-    }
-    return this;
-  }
 
   /**
    * A conformant varying string of wchar_t ([string] wchar_t*, 14.3.4.2):
