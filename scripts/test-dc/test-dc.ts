@@ -240,6 +240,8 @@ async function launch(dir: string, ip: string, realm: string, template: string, 
   };
   try {
     await waitForPort(ip, 636, 60_000, () => (exited ? `samba exited:\n${stderr}` : undefined));
+    // the RPC endpoint mapper (MS-DRSR's way in) may open a moment after LDAPS
+    await waitForPort(ip, 135, 30_000, () => (exited ? `samba exited:\n${stderr}` : undefined));
     // Samba writes its LDAPS certificate at first start; the template already has it.
     await waitFor(async () => (await stat(join(dir, 'private', 'tls', 'ca.pem'))).size > 0, 10_000);
   } catch (err) {
@@ -289,7 +291,7 @@ async function waitForPort(host: string, port: number, ms: number, failed: () =>
     if (await portOpen(host, port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`test DC on ${host}: LDAPS did not answer within ${ms / 1000} s`);
+  throw new Error(`test DC on ${host}: port ${port} did not answer within ${ms / 1000} s`);
 }
 
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<void> {

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { routes, type CreatedTenant } from '@skybridge/cloud';
+import { passwordHashFromNtHash } from '@skybridge/protocol';
 import { registerAgent, type CloudClient } from '@skybridge/connect';
 import { storeKinds } from './helpers/stores.ts';
 import { startTestCloud, type TestCloud } from './helpers/cloud.ts';
@@ -194,6 +195,17 @@ const cases: Record<string, Case> = {
     assert.equal(res.results[1]!.status, 'created');
     assert.notEqual(res.results[1]!.objectId, w.ids.syncedUser);
     await stillThere(w, `/api/v1/users/${w.ids.syncedUser}`);
+  },
+  'POST /sync/v1/password-hashes': async (w) => {
+    // B's agent sends a hash for the immutable id of A's synced user: it reaches nothing of A's (at most
+    // B's own object with that anchor, which the batches case above may have created)
+    await w.t.call('PATCH', '/api/v1/tenant', { token: w.adminA, body: { passwordHashSync: true } });
+    await w.t.call('PATCH', '/api/v1/tenant', { token: w.adminB, body: { passwordHashSync: true } });
+    const lease = await w.agentB.acquireLease(60);
+    const res = await w.agentB.sendPasswordHashes({ epoch: lease.epoch, hashes: [{ immutableId: w.ids.syncedImmutableId, passwordHash: passwordHashFromNtHash(Buffer.alloc(16, 7)) }] });
+    assert.ok(['stored', 'not_found'].includes(res.results[0]!.status));
+    const { rows } = await w.t.cloud.context.store.query<{ n: string | number }>('SELECT count(*) AS n FROM directory_objects WHERE tenant_id = $1 AND immutable_id = $2 AND synced_password_hash IS NOT NULL', [w.a.tenantId, w.ids.syncedImmutableId]);
+    assert.equal(Number(rows[0]!.n), 0, 'A\'s user has no hash');
   },
   'GET /api/v1/sync/errors': async (w) => {
     // A's agent gets an error recorded; B's list does not show it
