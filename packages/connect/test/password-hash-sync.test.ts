@@ -131,6 +131,21 @@ describe('password hash synchronization: AD → agent over MS-DRSR → cloud →
     assert.equal(s.errors, 0);
   });
 
+  test('"must change password at next logon" set in AD goes with the hash; with the tenant\'s switch on, the user must change it first', async () => {
+    const { user, password } = seed.passwordUsers[0]!;
+    await asDomainAdmin(dc, (c) => c.modify(user.dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'pwdLastSet', values: ['0'] }) })));
+    const delta = await sync();
+    assert.equal(delta.json.passwordHashSync.stored, 1);
+    await t.call('PATCH', '/api/v1/tenant', { token: admin, body: { forcePasswordChangeOnLogOn: true } });
+    assert.match((await signIn(user.userPrincipalName!, password)).text, /change your password before you sign in/);
+    await setPassword(user.dn, 'Changed-after-flag-1!');
+    assert.equal((await sync()).json.passwordHashSync.stored, 1);
+    kit.atApp(await signIn(user.userPrincipalName!, 'Changed-after-flag-1!'), 'portal');
+    await t.call('PATCH', '/api/v1/tenant', { token: admin, body: { forcePasswordChangeOnLogOn: false } });
+    await setPassword(user.dn, password);
+    assert.equal((await sync()).json.passwordHashSync.stored, 1);
+  });
+
   test('nothing hash-related is on the agent\'s disk or in its output', async () => {
     const secrets: Buffer[] = [];
     for (const password of ['Changed-in-AD-2026!', 'Brand-new-Passw0rd!', seed.passwordUsers[0]!.password]) {

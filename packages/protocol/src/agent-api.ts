@@ -93,6 +93,8 @@ export const passwordHashBatchRequest = z.strictObject({
   hashes: z.array(z.strictObject({
     immutableId,
     passwordHash: z.string().max(200).nullable(),
+    /** "User must change password at next logon" is set on-premises (pwdLastSet 0) */
+    mustChangePassword: z.boolean().optional(),
   })).min(1).max(maxPasswordHashes),
 });
 export type PasswordHashBatchRequest = z.infer<typeof passwordHashBatchRequest>;

@@ -38,6 +38,8 @@ const tenantChanges = z.strictObject({
   passThroughAuthentication: z.boolean().optional(),
   /** the tenant's agents send users' password hashes and the cloud checks sign-ins against them; off clears every synchronized hash */
   passwordHashSync: z.boolean().optional(),
+  /** synchronized users whose on-premises account says "must change password at next logon" cannot sign in with the synchronized password until they change it on-premises */
+  forcePasswordChangeOnLogOn: z.boolean().optional(),
 });
 
 /** The tenant's switches, by API name and column. */
@@ -47,6 +49,7 @@ const switchColumns = {
   blockHardMatchTakeover: 'block_hard_match_takeover',
   passThroughAuthentication: 'pass_through_auth',
   passwordHashSync: 'password_hash_sync',
+  forcePasswordChangeOnLogOn: 'force_password_change_on_logon',
 } as const;
 type Switches = Record<keyof typeof switchColumns, boolean>;
 
@@ -89,7 +92,7 @@ export const tenantRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'PATCH', path: '/api/v1/tenant', roles: ['GlobalAdministrator', 'HybridIdentityAdministrator'],
-    summary: 'Changes the tenant\'s switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover, passThroughAuthentication, passwordHashSync (off clears every synchronized password hash).',
+    summary: 'Changes the tenant\'s switches: directorySynchronizationEnabled, blockSoftMatch, blockHardMatchTakeover, passThroughAuthentication, passwordHashSync (off clears every synchronized password hash), forcePasswordChangeOnLogOn.',
     requestBody: tenantChanges,
     handler: async (ctx) => {
       const changes = await ctx.body(tenantChanges, 'the tenant changes');
@@ -98,8 +101,9 @@ export const tenantRoutes: RouteDef[] = [
         const before = await readSwitches(tx, ctx.principal.tenantId);
         await tx.query(
           `UPDATE tenants SET block_soft_match = coalesce($2, block_soft_match), block_hard_match_takeover = coalesce($3, block_hard_match_takeover),
-                  pass_through_auth = coalesce($4, pass_through_auth), password_hash_sync = coalesce($5, password_hash_sync) WHERE id = $1`,
-          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null, changes.passThroughAuthentication ?? null, changes.passwordHashSync ?? null],
+                  pass_through_auth = coalesce($4, pass_through_auth), password_hash_sync = coalesce($5, password_hash_sync),
+                  force_password_change_on_logon = coalesce($6, force_password_change_on_logon) WHERE id = $1`,
+          [ctx.principal.tenantId, changes.blockSoftMatch ?? null, changes.blockHardMatchTakeover ?? null, changes.passThroughAuthentication ?? null, changes.passwordHashSync ?? null, changes.forcePasswordChangeOnLogOn ?? null],
         );
         if (changes.passwordHashSync === false) {
           await tx.query('UPDATE directory_objects SET synced_password_hash = NULL, synced_password_at = NULL WHERE tenant_id = $1 AND synced_password_hash IS NOT NULL', [ctx.principal.tenantId]);

@@ -13,9 +13,11 @@ export interface SignInUser {
   password_must_change: boolean;
   /** password hash synchronization: the stored hash (signin/synced-password.ts) */
   synced_password_hash: string | null;
+  /** on-premises "must change password at next logon", as the agent last said */
+  synced_password_must_change: boolean;
 }
 
-const columns = 'id, upn, display_name, mail, immutable_id, source, account_enabled, password_hash, password_must_change, synced_password_hash';
+const columns = 'id, upn, display_name, mail, immutable_id, source, account_enabled, password_hash, password_must_change, synced_password_hash, synced_password_must_change';
 
 export async function userByUpn(q: Queryable, tenantId: string, upn: string): Promise<SignInUser | undefined> {
   const { rows } = await q.query<SignInUser>(

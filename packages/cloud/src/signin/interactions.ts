@@ -158,11 +158,21 @@ async function submitLogin(ctx: Ctx, details: Details, form: URLSearchParams) {
     await log({ userId: user.id, method: used, result: 'failure', errorCode: 'account_disabled' });
     return showSignIn(ctx, details, { username, error: 'Your account is disabled. Contact your administrator.', status: 403 });
   }
+  if (synced && user.synced_password_must_change && await forcesPasswordChange(ctx)) {
+    await log({ userId: user.id, method: used, result: 'failure', errorCode: 'password_change_required' });
+    return showSignIn(ctx, details, { username, error: 'Your organisation requires you to change your password before you sign in. Change it on your organisation\'s network (for example Ctrl+Alt+Del, then "Change a password"), then sign in here with the new one.', status: 403 });
+  }
   // a synchronized user's password belongs to Active Directory: the cloud never asks to change it here
   if (!synced && user.password_must_change) {
     return send(ctx.res, 200, changePasswordPage({ action: `${cloud.oidc.issuer(tenantId)}/interaction/${ctx.uid}/password`, csrf: cloud.oidc.csrfToken(ctx.uid), username: user.upn }));
   }
   await finishLogin(ctx, details, user, used);
+}
+
+/** Whether the tenant honours on-premises "must change password at next logon" for synchronized passwords. */
+async function forcesPasswordChange(ctx: Ctx): Promise<boolean> {
+  const { rows } = await ctx.cloud.store.query<{ force_password_change_on_logon: boolean }>('SELECT force_password_change_on_logon FROM tenants WHERE id = $1', [ctx.tenantId]);
+  return rows[0]?.force_password_change_on_logon ?? false;
 }
 
 /** The verified, federated domain of a user name, if it is one. */

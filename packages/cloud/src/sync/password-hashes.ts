@@ -17,7 +17,8 @@ export async function applyPasswordHashes(store: Store, input: { tenantId: strin
   const results = new Map<string, Result['status']>();
   const ids: string[] = [];
   const stored: (string | null)[] = [];
-  for (const { immutableId, passwordHash } of input.request.hashes) {
+  const mustChange: boolean[] = [];
+  for (const { immutableId, passwordHash, mustChangePassword } of input.request.hashes) {
     const wrapped = passwordHash === null ? null : wrapSyncedHash(input.sealingKey, passwordHash);
     if (wrapped === undefined) {
       results.set(immutableId, 'invalid');
@@ -25,6 +26,7 @@ export async function applyPasswordHashes(store: Store, input: { tenantId: strin
     }
     ids.push(immutableId);
     stored.push(wrapped);
+    mustChange.push(mustChangePassword ?? false);
   }
   await store.transaction(async (tx) => {
     const { rows: tenant } = await tx.query<{ password_hash_sync: boolean }>('SELECT password_hash_sync FROM tenants WHERE id = $1', [input.tenantId]);
@@ -34,11 +36,11 @@ export async function applyPasswordHashes(store: Store, input: { tenantId: strin
     await checkFencing(tx, input.tenantId, input.agentId, input.request.epoch);
     if (ids.length === 0) return;
     const { rows } = await tx.query<{ immutable_id: string; cleared: boolean }>(
-      `UPDATE directory_objects o SET synced_password_hash = v.h, synced_password_at = now()
-         FROM unnest($2::text[], $3::text[]) AS v(iid, h)
+      `UPDATE directory_objects o SET synced_password_hash = v.h, synced_password_at = now(), synced_password_must_change = v.mc
+         FROM unnest($2::text[], $3::text[], $4::boolean[]) AS v(iid, h, mc)
         WHERE o.tenant_id = $1 AND o.immutable_id = v.iid AND o.object_type = 'user' AND o.source = 'onprem' AND o.deleted_at IS NULL
         RETURNING o.immutable_id, v.h IS NULL AS cleared`,
-      [input.tenantId, ids, stored],
+      [input.tenantId, ids, stored, mustChange],
     );
     for (const r of rows) results.set(r.immutable_id, r.cleared ? 'cleared' : 'stored');
   });

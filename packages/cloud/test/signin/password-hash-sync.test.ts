@@ -101,6 +101,21 @@ for (const kind of storeKinds) {
       assert.match((await signIn(grace.upn, 'N3w-password!')).text, /has not reached the cloud/);
     });
 
+    test('"must change password at next logon": honoured when the tenant says so, until a new hash comes without it', async () => {
+      await agent.sendPasswordHashes({ epoch, hashes: [{ immutableId: grace.immutableId, passwordHash: await hashOf(grace.password), mustChangePassword: true }] });
+      kit.atApp(await signIn(grace.upn, grace.password), 'app');
+      assert.equal((await t.call('PATCH', '/api/v1/tenant', { token: admin, body: { forcePasswordChangeOnLogOn: true } })).body.forcePasswordChangeOnLogOn, true);
+      const refused = await signIn(grace.upn, grace.password);
+      assert.equal(refused.status, 403);
+      assert.match(refused.text, /change your password before you sign in/);
+      assert.equal((await signIns())[0].failureReason, 'password_change_required');
+      // a wrong password says nothing about the flag
+      assert.equal((await signIn(grace.upn, 'wrong-one')).status, 401);
+      await agent.sendPasswordHashes({ epoch, hashes: [{ immutableId: grace.immutableId, passwordHash: await hashOf('Changed-on-prem-1!') }] });
+      kit.atApp(await signIn(grace.upn, 'Changed-on-prem-1!'), 'app');
+      await agent.sendPasswordHashes({ epoch, hashes: [{ immutableId: grace.immutableId, passwordHash: await hashOf(grace.password) }] });
+    });
+
     test('turning the switch off clears every synchronized hash; another tenant\'s agent reaches none of them', async () => {
       await agent.sendPasswordHashes({ epoch, hashes: [{ immutableId: grace.immutableId, passwordHash: await hashOf(grace.password) }] });
       const other = await t.createTenant('northwind');

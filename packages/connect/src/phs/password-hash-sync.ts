@@ -177,7 +177,8 @@ export class PasswordHashSync {
           summary.errors += 1;
           continue;
         }
-        hashes.push({ immutableId: c.immutable_id, passwordHash: r.ntHash ? passwordHashFromNtHash(r.ntHash) : null });
+        // pwdLastSet 0: "user must change password at next logon"
+        hashes.push({ immutableId: c.immutable_id, passwordHash: r.ntHash ? passwordHashFromNtHash(r.ntHash) : null, ...(c.pls === '0' ? { mustChangePassword: true } : {}) });
         r.ntHash?.fill(0);
         sent.push(c);
       }
