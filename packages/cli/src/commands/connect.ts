@@ -262,6 +262,7 @@ export function connectCommand(): Command {
           process.once('SIGTERM', stop);
         });
       } finally {
+        authenticator?.close();
         space.close();
       }
     });

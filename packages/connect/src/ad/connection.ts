@@ -119,44 +119,29 @@ export class AdConnection {
   }
 
   /**
-   * Pass-through authentication: a simple bind as the user, over the same
-   * TLS as the connector's session, and nothing else (no search, no
-   * caching). A refused bind answers with AD's data code (52e, 775…); an
-   * unreachable DC sends the check to the next server; anything else is an
-   * error for the caller.
+   * A TLS-protected LDAP client for bind checks against `config.servers[i]`
+   * (LDAPS, or StartTLS on ldap://), not yet bound.
    */
-  static async checkCredentials(config: ActiveDirectoryConfig, userPrincipalName: string, password: string): Promise<{ ok: true; server: string } | { ok: false; dataCode: string; server: string }> {
-    let last: unknown;
-    for (const [i, server] of config.servers.entries()) {
-      const url = new URL(server);
-      const key = `activeDirectory.servers[${i}]`;
-      const ldaps = url.protocol === 'ldaps:';
-      const port = Number(url.port || (ldaps ? 636 : 389));
-      const host = url.hostname.replace(/^\[|\]$/g, '');
-      let client: Client | undefined;
+  static async bindClient(config: ActiveDirectoryConfig, i: number): Promise<{ client: Client; server: string }> {
+    const url = new URL(config.servers[i]!);
+    const ldaps = url.protocol === 'ldaps:';
+    const port = Number(url.port || (ldaps ? 636 : 389));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const tlsOptions = await tlsOptionsFor(config, host, port, ldaps, `activeDirectory.servers[${i}]`);
+    const client = new Client({
+      url: `${url.protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`,
+      timeout: config.operationTimeoutSeconds * 1000, connectTimeout: config.connectTimeoutSeconds * 1000,
+      ...(ldaps ? { tlsOptions } : {}),
+    });
+    if (!ldaps) {
       try {
-        const tlsOptions = await tlsOptionsFor(config, host, port, ldaps, key);
-        client = new Client({
-          url: `${url.protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`,
-          timeout: config.operationTimeoutSeconds * 1000, connectTimeout: config.connectTimeoutSeconds * 1000,
-          ...(ldaps ? { tlsOptions } : {}),
-        });
-        if (!ldaps) await client.startTLS(tlsOptions);
-        try {
-          await client.bind(userPrincipalName, password);
-          return { ok: true, server: url.host };
-        } catch (err) {
-          if (err instanceof InvalidCredentialsError) return { ok: false, dataCode: /\bdata ([0-9a-f]{3,8})\b/i.exec(err.message)?.[1]?.toLowerCase() ?? '52e', server: url.host };
-          throw err;
-        }
+        await client.startTLS(tlsOptions);
       } catch (err) {
-        last = err;
-        if (!(err instanceof ConnectError) && !['ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      } finally {
-        await client?.unbind().catch(() => {});
+        await client.unbind().catch(() => {});
+        throw err;
       }
     }
-    throw last;
+    return { client, server: url.host };
   }
 
   async close(): Promise<void> {

@@ -7,15 +7,15 @@
 import { compactDecrypt, importJWK, type JWK } from 'jose';
 import { outcomeOfDataCode, passThroughRequest, type PassThroughResponse } from '@skybridge/protocol';
 import type { ActiveDirectoryConfig } from '../config/agent-config.ts';
-import { AdConnection } from '../ad/connection.ts';
 import { ConnectError } from '../errors.ts';
+import { BindPool } from './bind-pool.ts';
 
 export class PassThroughAuthenticator {
-  readonly #config: ActiveDirectoryConfig;
+  readonly #binds: BindPool;
   readonly #key: ReturnType<typeof importJWK>;
 
   constructor(config: ActiveDirectoryConfig, privateJwk: Record<string, unknown>) {
-    this.#config = config;
+    this.#binds = new BindPool(config);
     // the agent's registered key: ES256 for its client assertions, ECDH-ES for what the cloud encrypts to it
     const { alg: _alg, use: _use, key_ops: _ops, ...bare } = privateJwk;
     this.#key = importJWK(bare as JWK, 'ECDH-ES+A256KW');
@@ -32,7 +32,12 @@ export class PassThroughAuthenticator {
     } catch {
       throw new ConnectError('pta_bad_credential', 'the encrypted credential could not be read with this agent\'s key', { subject: 'passThroughAuthentication' });
     }
-    const result = await AdConnection.checkCredentials(this.#config, request.data.userPrincipalName, password);
+    const result = await this.#binds.check(request.data.userPrincipalName, password);
     return result.ok ? { outcome: 'success' } : { outcome: outcomeOfDataCode(result.dataCode), dataCode: result.dataCode };
+  }
+
+  /** Closes the kept connections to the DCs. */
+  close(): void {
+    this.#binds.close();
   }
 }
