@@ -59,7 +59,8 @@ export const passwordOf = (i: number): string => `Bench-${i}-Passw0rd!`;
  */
 export function seedWithPasswords(size: number): TemplateSeed {
   return {
-    name: `users-with-passwords-${size}`,
+    // short: Samba's messaging sockets live under the template's directory, and a Unix socket path has at most 108 bytes
+    name: `pw-${size}`,
     run: async (dc: TestDc) => {
       const client = await adminClient(dc);
       try {
