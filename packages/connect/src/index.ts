@@ -29,3 +29,4 @@ export { PasswordHashSync, passwordSyncStatus, passwordSyncErrors, type Password
 export { passwordHashSyncFor, ntlmAccount, hashSourceHost } from './phs/from-config.ts';
 export { DrsClient, type DrsConnectOptions } from './drsr/drs-client.ts';
 export { DrsHashSource } from './drsr/drs-hash-source.ts';
+export { prepareAd, accountNameOf, type PrepareResult, type Grant } from './ad/prepare-ad.ts';

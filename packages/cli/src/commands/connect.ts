@@ -7,7 +7,7 @@ import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
-  ChannelRunner, PassThroughAuthenticator, readLockoutThreshold, passwordHashSyncFor, passwordSyncStatus, passwordSyncErrors,
+  ChannelRunner, PassThroughAuthenticator, readLockoutThreshold, passwordHashSyncFor, passwordSyncStatus, passwordSyncErrors, prepareAd, readSecretFile,
   type PasswordSyncSummary,
 } from '@skybridge/connect';
 
@@ -149,6 +149,37 @@ export function connectCommand(): Command {
       } finally {
         space.close();
       }
+    });
+
+  connect
+    .command('prepare-ad')
+    .description('Create the connector account if it is missing and grant exactly the rights the configured features need, with a domain administrator\'s credentials used once and never stored')
+    .addOption(configOption())
+    .requiredOption('--admin <account>', 'a domain administrator, as a userPrincipalName or DOMAIN\\name')
+    .option('--admin-password-file <file>', 'read the administrator\'s password from this file (else $SKYBRIDGE_AD_ADMIN_PASSWORD, else a hidden prompt)')
+    .option('--container <dn>', 'where to create the connector account (default: CN=Users of the domain)')
+    .option('--dry-run', 'print the account and every permission entry it would add, and change nothing')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { config?: string; admin: string; adminPasswordFile?: string; container?: string; dryRun?: boolean; json?: boolean }) => {
+      const loaded = loadConfig(configPathFrom(opts.config), { withoutSecrets: true });
+      const password = opts.adminPasswordFile
+        ? readSecretFile(opts.adminPasswordFile, '--admin-password-file')
+        : process.env.SKYBRIDGE_AD_ADMIN_PASSWORD ?? (process.stdin.isTTY ? await (await import('@inquirer/password')).default({ message: `Password of ${opts.admin}`, mask: true }) : '');
+      if (!password) throw new ConnectError('config_invalid', `no password for ${opts.admin}`, { subject: '--admin', fix: 'give --admin-password-file, set SKYBRIDGE_AD_ADMIN_PASSWORD, or run in a terminal to be asked' });
+      const r = await prepareAd({ config: loaded.config, admin: { bindAs: opts.admin, password }, ...(opts.container ? { container: opts.container } : {}), dryRun: opts.dryRun ?? false });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+        return;
+      }
+      const a = r.account;
+      const lines = [
+        r.dryRun ? 'Dry run: nothing is changed.' : 'Active Directory is prepared.',
+        `Connector account ${a.userPrincipalName} (${a.dn}): ${a.existed ? 'exists' : r.dryRun ? 'would be created' : `created; its password is in ${a.passwordFile} (mode 0600)`}`,
+        'Permissions:',
+        ...r.grants.map((g) => `  ${g.present ? 'present   ' : r.dryRun ? 'would add ' : 'added     '} ${g.ace} on ${g.object}  (${g.reason})`),
+        ...(r.dryRun ? [] : ['Next: skybridge connect doctor, then skybridge connect register.']),
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
     });
 
   connect

@@ -13,10 +13,10 @@ import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { addOperatorVerifiedDomain, createApiClient, createLogger, deleteClient, createRegistrationToken, operatorActor, createTenant, issueOneTimePassword, removeAgent, startCloud, type RunningCloud, type Store } from '@skybridge/cloud';
 import { paths } from '@skybridge/protocol';
-import { grantOnRunningDc, startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
+import { startTestDc, type TestDc } from '../../../../scripts/test-dc/test-dc.ts';
 import { smallSeed, type SmallDirectory } from '../../../../scripts/test-dc/seed.ts';
 import { writeAgentFiles } from '../../../../scripts/test-dc/agent-files.ts';
-import { loadCredentials } from '@skybridge/connect';
+import { loadConfig, loadCredentials, prepareAd } from '@skybridge/connect';
 import { ensureSambaPackages } from './samba-packages.ts';
 import { runAgentCommand, startAgentProcess } from './agent-process.ts';
 
@@ -105,13 +105,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // synced users sign in with their AD password, checked against the hash the agent synchronizes
       // (PATCH /api/v1/tenant {"passwordHashSync": true} does the same)
       await store.query('UPDATE tenants SET password_hash_sync = true WHERE id = $1', [tenant.tenantId]);
-      // what an administrator grants the connector account for it: "Replicating Directory Changes All"
-      await grantOnRunningDc(dc!, dc!.baseDn, (sid) => `(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;${sid})`);
       return 'verified';
     });
     const agentDir = join(dir, 'agent');
     const caFile = running.tls!.certPath;
     const files = writeAgentFiles(dc, {}, { dir: agentDir, topLevel: { cloud: { url: running.url, caFile }, passwordHashSync: { enabled: true } } });
+    // prepare AD as an administrator would (skybridge connect prepare-ad): the rights the configured features need
+    const prepared = await prepareAd({ config: loadConfig(files.configPath, { withoutSecrets: true }).config, admin: { bindAs: dc.admin.userPrincipalName, password: dc.admin.password } });
+    options.progress(`  prepare-ad: ${prepared.grants.filter((g) => !g.present).length} permission entries added for ${prepared.account.userPrincipalName}`);
     await step('Skybridge Connect: register the agent with a one-time token', async () => {
       const credentialsFile = join(agentDir, 'state', 'agent-credentials.json');
       if (existsSync(credentialsFile)) {

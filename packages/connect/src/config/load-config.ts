@@ -16,7 +16,8 @@ export interface LoadedConfig {
 /** The file to read: --config, else $SKYBRIDGE_CONNECT_CONFIG, else /etc/skybridge/connect.yaml. */
 export const configPathFrom = (given?: string): string => resolve(given ?? process.env.SKYBRIDGE_CONNECT_CONFIG ?? defaultConfigPath);
 
-export function loadConfig(path: string): LoadedConfig {
+/** `withoutSecrets`: the configuration alone, before its password file exists (prepare-ad writes it). */
+export function loadConfig(path: string, options: { withoutSecrets?: boolean } = {}): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -27,10 +28,10 @@ export function loadConfig(path: string): LoadedConfig {
       fix: code === 'ENOENT' ? `create it (see docs/connect-config.md), or pass --config FILE` : `make ${path} readable by the account that runs the agent`,
     });
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, options);
 }
 
-export function parseConfig(text: string, path: string): LoadedConfig {
+export function parseConfig(text: string, path: string, options: { withoutSecrets?: boolean } = {}): LoadedConfig {
   let raw: unknown;
   try {
     raw = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
@@ -58,7 +59,7 @@ export function parseConfig(text: string, path: string): LoadedConfig {
       subject: 'activeDirectory.tls', fix: 'keep the one you mean: caFile trusts a CA, fingerprint trusts exactly one certificate',
     });
   }
-  const adPassword = readSecretFile(config.activeDirectory.passwordFile, 'activeDirectory.passwordFile');
+  const adPassword = options.withoutSecrets ? '' : readSecretFile(config.activeDirectory.passwordFile, 'activeDirectory.passwordFile');
   return { path, config, secrets: { adPassword } };
 }
 
