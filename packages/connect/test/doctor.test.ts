@@ -38,6 +38,16 @@ describe('skybridge connect doctor', () => {
   };
   const edit = (files: AgentFiles, change: (c: Record<string, any>) => void) => editAgentConfig(files.configPath, change);
 
+  test('a UPN suffix of the forest not verified in the tenant is a warning that says what happens and what to do', async () => {
+    const other = await t.createTenant('doctor-unverified');
+    const files = await registeredAgent(dc, t, await t.token(other), {}, { verifyDomain: false });
+    cleanups.push(files.cleanup);
+    const d = await doctor(files);
+    assert.equal(d.check('domains verified').status, 'warn');
+    assert.match(d.check('domains verified').detail, new RegExp(`not verified in the tenant: ${dc.dnsDomain.replace(/\./g, '\\.')}.*initial domain`));
+    assert.match(d.check('domains verified').fix!, /add and verify/);
+  });
+
   test('a registered agent with the connector account passes every check', async () => {
     const files = await registeredAgent(dc, t, token);
     cleanups.push(files.cleanup);
@@ -47,6 +57,9 @@ describe('skybridge connect doctor', () => {
     for (const name of ['Node.js', 'configuration', 'domain controller', 'connector account rights', 'cloud', 'clock', 'registration']) assert.equal(d.check(name).status, 'pass', `${name}: ${d.check(name).detail}`);
     assert.match(d.check('domain controller').detail, /LDAPS \(TLSv1\.[23]\), bound as skybridge-connect/);
     assert.match(d.check('registration').detail, new RegExp(`tenant ${tenant.tenantId}`));
+    // registeredAgent verified the test domain for the tenant (its operator vouches for it)
+    assert.equal(d.check('domains verified').status, 'pass', d.check('domains verified').detail);
+    assert.match(d.check('domains verified').detail, new RegExp(dc.dnsDomain));
     const human = await runCli(['connect', 'doctor', '--config', files.configPath]);
     assert.match(human.stdout, /✔ domain controller/);
     assert.match(human.stdout, /Every check passed\./);

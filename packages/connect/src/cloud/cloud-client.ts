@@ -125,6 +125,12 @@ export class CloudClient {
     return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', { method: 'POST', body: batch, headers: { 'idempotency-key': idempotencyKey } }));
   }
 
+  /** The tenant as the agent may read it: its domains and whether each is verified. */
+  async tenantDomains(): Promise<{ name: string; isVerified: boolean }[]> {
+    const t = await this.#call<{ domains?: { name: string; isVerified: boolean }[] }>(`${paths.adminApi}/tenant`, 'reading the tenant');
+    return t.domains ?? [];
+  }
+
   /** Sends synchronized password hashes (never passwords or NT hashes); safe to resend. */
   async sendPasswordHashes(request: PasswordHashBatchRequest): Promise<PasswordHashBatchResponse> {
     return passwordHashBatchResponse.parse(await this.#call(paths.sync.passwordHashes, 'sending password hashes', { method: 'POST', body: request }));

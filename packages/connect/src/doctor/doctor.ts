@@ -46,6 +46,8 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
 
   const ad = loaded.config.activeDirectory;
   let conn: AdConnection | null = null;
+  /** the UPN suffixes users of this forest can have: the domain's DNS name and the forest's alternative ones */
+  let upnSuffixes: string[] = [];
   try {
     conn = await AdConnection.open(ad, loaded.secrets.adPassword);
     const tls = conn.socket?.getProtocol() ?? null;
@@ -58,6 +60,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
       checks.push(await dirsyncRight(conn, loaded));
       if (loaded.config.sync.stampConsistencyGuid) checks.push(await stampRight(conn, loaded));
       if (loaded.config.passwordHashSync.enabled) checks.push(await replicationRight(conn.rootDse.defaultNamingContext, loaded));
+      upnSuffixes = await forestUpnSuffixes(conn).catch(() => []);
     } finally {
       await conn.close();
     }
@@ -90,14 +93,35 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
     checks.push({ name: 'registration', status: 'fail', detail: `no agent credentials at ${cloud.credentialsFile}`, fix: 'get a registration token in the admin center and run skybridge connect register --token …' });
   } else {
     try {
-      await new CloudClient(credentials, trust).requestToken();
+      const client = new CloudClient(credentials, trust);
+      await client.requestToken();
       checks.push({ name: 'registration', status: 'pass', detail: `agent ${credentials.agentId} of tenant ${credentials.tenantId}` });
+      if (upnSuffixes.length) checks.push(domainsCheck(upnSuffixes, await client.tenantDomains()));
     } catch (err) {
       checks.push(failure('registration', Object.assign(err as Error, { fix: 'the agent was removed or its key no longer matches: register it again with a new token' })));
     }
   }
-  checks.push({ name: 'domains verified', status: 'skip', detail: 'domain verification is not built yet (admin issue)' });
+  if (!checks.some((c) => c.name === 'domains verified')) {
+    checks.push({ name: 'domains verified', status: 'skip', detail: upnSuffixes.length ? 'the cloud was not reached as this agent' : 'the domain controller was not reached' });
+  }
   return checks;
+}
+
+/** The DNS name of the domain and the forest's alternative UPN suffixes (uPNSuffixes on CN=Partitions). */
+async function forestUpnSuffixes(conn: AdConnection): Promise<string[]> {
+  const dns = conn.rootDse.defaultNamingContext.split(',').filter((p) => /^DC=/i.test(p.trim())).map((p) => p.trim().slice(3)).join('.').toLowerCase();
+  const { entries } = await conn.search({ base: `CN=Partitions,${conn.rootDse.configurationNamingContext}`, scope: 'base', filter: '(objectClass=*)', attributes: ['uPNSuffixes'] });
+  const extra = entries[0]?.attributes.get('upnsuffixes')?.values.map((v) => v.toString('utf8').toLowerCase()) ?? [];
+  return [...new Set([dns, ...extra])];
+}
+
+/** Users keep their UPN in the cloud only on verified domains; on others they go to the initial domain until verified. */
+function domainsCheck(suffixes: string[], domains: { name: string; isVerified: boolean }[]): Check {
+  const verified = new Set(domains.filter((d) => d.isVerified).map((d) => d.name.toLowerCase()));
+  const missing = suffixes.filter((s) => !verified.has(s) && ![...verified].some((v) => s.endsWith(`.${v}`)));
+  return missing.length === 0
+    ? { name: 'domains verified', status: 'pass', detail: `every UPN suffix of the forest is verified in the tenant (${suffixes.join(', ')})` }
+    : { name: 'domains verified', status: 'warn', detail: `not verified in the tenant: ${missing.join(', ')}; users with these UPN suffixes sync onto the tenant's initial domain until they are`, fix: `add and verify ${missing.join(', ')} in the admin center (Settings > Domains, a TXT record in public DNS)` };
 }
 
 /** DirSync needs "Replicating Directory Changes" (unless object-security mode): one DirSync search that matches nothing. */
