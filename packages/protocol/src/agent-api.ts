@@ -279,6 +279,15 @@ export const heartbeatRequest = z.strictObject({
   errorCounts: z.record(z.string().max(64), z.number().int().min(0)).optional(),
   /** the domain's account lockout threshold (0: never locks), for the cloud's smart lockout of pass-through sign-ins */
   domainPolicy: z.strictObject({ lockoutThreshold: z.number().int().min(0).max(1_000_000) }).optional(),
+  /** password hash synchronization on this agent: its last run, and what stopped it if it failed */
+  passwordHashSync: z.strictObject({
+    lastRunAt: z.iso.datetime(),
+    ok: z.boolean(),
+    error: z.string().max(1000).optional(),
+    /** users whose hash is synchronized, and those that failed */
+    synced: z.number().int().min(0),
+    errors: z.number().int().min(0),
+  }).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequest>;
 export const heartbeatResponse = z.strictObject({ serverTime: z.string() });

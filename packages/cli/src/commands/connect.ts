@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { currentAgentVersion } from '@skybridge/protocol';
+import { currentAgentVersion, type HeartbeatRequest } from '@skybridge/protocol';
 import { hostname } from 'node:os';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -236,6 +236,12 @@ export function connectCommand(): Command {
       const engine = new SyncEngine(space, loaded.config.sync, staging ? null : cloud);
       const importer = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space);
       const phs = cloud ? passwordHashSyncFor(loaded, space, cloud) : null;
+      /** the last password hash run, reported with each heartbeat (the cloud alerts when it fails or goes stale) */
+      let hashState: NonNullable<HeartbeatRequest['passwordHashSync']> | undefined;
+      const hashCounts = () => {
+        const s = passwordSyncStatus(space);
+        return { synced: s.synced, errors: s.errors };
+      };
       const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
       const watcher = new ImportWatcher(importer, loaded.config.activeDirectory, loaded.secrets.adPassword, {
         afterRun: async (imported) => {
@@ -246,8 +252,10 @@ export function connectCommand(): Command {
             try {
               const h = await phs.run();
               if (h.candidates) log(`password hashes: ${h.stored} sent${h.notInCloud ? `, ${h.notInCloud} users not in the cloud yet` : ''}${h.errors ? `, ${h.errors} errors (skybridge connect status)` : ''}`);
+              hashState = { lastRunAt: new Date().toISOString(), ok: true, ...hashCounts() };
             } catch (err) {
               process.stderr.write(`skybridge: password hash synchronization failed, retrying at the next change: ${(err as Error).message}\n`);
+              hashState = { lastRunAt: new Date().toISOString(), ok: false, error: (err as Error).message.slice(0, 1000), ...hashCounts() };
             }
           }
           const e = s.export;
@@ -258,6 +266,7 @@ export function connectCommand(): Command {
           await cloud?.heartbeat({
             version: agentVersion, role: staging ? 'staging' : 'active',
             ...(lockoutThreshold === null ? {} : { domainPolicy: { lockoutThreshold } }),
+            ...(hashState ? { passwordHashSync: hashState } : {}),
             lastCycle: { kind: imported.kind, startedAt, finishedAt: new Date().toISOString(), adds: e?.created ?? 0, updates: e?.updated ?? 0, deletes: e?.deleted ?? 0, errors },
           }).catch((err: Error) => process.stderr.write(`skybridge: heartbeat failed: ${err.message}\n`));
         },

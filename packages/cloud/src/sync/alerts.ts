@@ -58,7 +58,7 @@ export async function allowDeletes(store: Store, tenantId: string, actor: Actor,
 }
 
 export async function listAlerts(store: Store, tenantId: string, connected: (agentId: string) => boolean = () => false) {
-  return [...(await storedAlerts(store, tenantId)), ...(await agentAlerts(store, tenantId, connected)), ...(await lockoutAlert(store, tenantId))];
+  return [...(await storedAlerts(store, tenantId)), ...(await agentAlerts(store, tenantId, connected)), ...(await lockoutAlert(store, tenantId)), ...(await passwordHashSyncAlert(store, tenantId))];
 }
 
 /** An agent is silent after this long without a heartbeat; synchronization has stopped after this long without a finished cycle. */
@@ -97,6 +97,37 @@ async function agentAlerts(store: Store, tenantId: string, connected: (agentId: 
     });
   }
   return out;
+}
+
+/** Password hash synchronization is stale after this long without a run (Azure AD Connect's heartbeat alert uses two hours too). */
+export const staleHashSyncMinutes = 120;
+
+/**
+ * Password hash synchronization, from the agents' heartbeats: failing (the
+ * latest run, of any agent, stopped on an error) or stale (on in the tenant,
+ * agents registered, and no run reported for two hours).
+ */
+async function passwordHashSyncAlert(store: Store, tenantId: string) {
+  const { rows: t } = await store.query<{ password_hash_sync: boolean }>('SELECT password_hash_sync FROM tenants WHERE id = $1', [tenantId]);
+  if (!t[0]?.password_hash_sync) return [];
+  const { rows } = await store.query<{ id: string; hostname: string; registered_at: Date | string; phs: { lastRunAt: string; ok: boolean; error?: string } | null }>(
+    `SELECT id, hostname, registered_at, health->'passwordHashSync' AS phs FROM agents WHERE tenant_id = $1`, [tenantId],
+  );
+  if (!rows.length) return [];
+  const shape = alertShape;
+  const reports = rows.filter((r) => r.phs).map((r) => ({ ...r.phs!, agentId: r.id, hostname: r.hostname, at: Date.parse(r.phs!.lastRunAt) })).sort((a, b) => b.at - a.at);
+  const latest = reports[0];
+  const cutoff = Date.now() - staleHashSyncMinutes * 60_000;
+  if (latest && !latest.ok) {
+    return [{ ...shape, code: 'password_hash_sync_failing', agentId: latest.agentId, raisedDateTime: latest.lastRunAt,
+      message: `Password hash synchronization failed on ${latest.hostname} at ${latest.lastRunAt}: ${latest.error ?? 'no reason given'}. Users keep their previous password in the cloud until it runs again; skybridge connect doctor on the agent checks its rights.` }];
+  }
+  const oldestRegistration = Math.min(...rows.map((r) => new Date(r.registered_at).getTime()));
+  if (latest ? latest.at < cutoff : oldestRegistration < cutoff) {
+    return [{ ...shape, code: 'password_hash_sync_stale', agentId: latest?.agentId ?? null, raisedDateTime: latest?.lastRunAt ?? null,
+      message: `Password hash synchronization has not run ${latest ? `since ${latest.lastRunAt}` : 'since the agents registered'}: password changes in Active Directory are not reaching the cloud. Check that an agent runs with passwordHashSync.enabled.` }];
+  }
+  return [];
 }
 
 /**

@@ -116,6 +116,21 @@ for (const kind of storeKinds) {
       await agent.sendPasswordHashes({ epoch, hashes: [{ immutableId: grace.immutableId, passwordHash: await hashOf(grace.password) }] });
     });
 
+    test('the agents\' heartbeats raise an alert when password hash sync fails, or has not run for two hours', async () => {
+      const alerts = async () => ((await t.call('GET', '/api/v1/sync/alerts', { token: admin })).body.items as { code: string; message: string }[]).filter((a) => a.code.startsWith('password_hash_sync'));
+      const beat = (phs: object) => agent.heartbeat({ version: '0.1.0', role: 'active', passwordHashSync: phs as never });
+      await beat({ lastRunAt: new Date().toISOString(), ok: true, synced: 2, errors: 0 });
+      assert.deepEqual(await alerts(), []);
+      await beat({ lastRunAt: new Date().toISOString(), ok: false, error: 'the connector account lacks "Replicating Directory Changes All"', synced: 2, errors: 0 });
+      const failing = await alerts();
+      assert.equal(failing[0]?.code, 'password_hash_sync_failing');
+      assert.match(failing[0]!.message, /Replicating Directory Changes All/);
+      await beat({ lastRunAt: new Date(Date.now() - 3 * 3600_000).toISOString(), ok: true, synced: 2, errors: 0 });
+      assert.equal((await alerts())[0]?.code, 'password_hash_sync_stale');
+      await beat({ lastRunAt: new Date().toISOString(), ok: true, synced: 2, errors: 0 });
+      assert.deepEqual(await alerts(), []);
+    });
+
     test('turning the switch off clears every synchronized hash; another tenant\'s agent reaches none of them', async () => {
       await agent.sendPasswordHashes({ epoch, hashes: [{ immutableId: grace.immutableId, passwordHash: await hashOf(grace.password) }] });
       const other = await t.createTenant('northwind');
