@@ -30,3 +30,6 @@ export { passwordHashSyncFor, ntlmAccount, hashSourceHost } from './phs/from-con
 export { DrsClient, type DrsConnectOptions } from './drsr/drs-client.ts';
 export { DrsHashSource } from './drsr/drs-hash-source.ts';
 export { prepareAd, accountNameOf, type PrepareResult, type Grant } from './ad/prepare-ad.ts';
+export { AgentMetrics, serveMetrics, parseListen } from './observability/metrics.ts';
+export { agentLog, logFormatFrom, type AgentLog, type LogFormat } from './observability/log.ts';
+export { startAgentService, type AgentService, type AgentServiceOptions } from './service/agent-service.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { currentAgentVersion, type HeartbeatRequest } from '@skybridge/protocol';
+import { currentAgentVersion } from '@skybridge/protocol';
 import { hostname } from 'node:os';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -7,7 +7,8 @@ import { SingleBar } from 'cli-progress';
 import {
   AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
-  ChannelRunner, PassThroughAuthenticator, readLockoutThreshold, passwordHashSyncFor, passwordSyncStatus, passwordSyncErrors, prepareAd, readSecretFile,
+  passwordHashSyncFor, passwordSyncStatus, passwordSyncErrors, prepareAd, readSecretFile,
+  AgentMetrics, agentLog, logFormatFrom, parseListen, serveMetrics, startAgentService,
   type PasswordSyncSummary,
 } from '@skybridge/connect';
 
@@ -227,82 +228,26 @@ export function connectCommand(): Command {
     .command('run')
     .description('Run continuously: import each change as Active Directory signals it (and every pollIntervalSeconds at the latest), and export it at once')
     .addOption(configOption())
-    .action(async (opts: { config?: string }) => {
+    .addOption(new Option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (HOST defaults to 127.0.0.1)').env('SKYBRIDGE_METRICS'))
+    .addOption(new Option('--log-format <format>', 'text lines, or one JSON object per line').choices(['text', 'json']).env('SKYBRIDGE_LOG_FORMAT'))
+    .action(async (opts: { config?: string; metrics?: string; logFormat?: string }) => {
+      const log = agentLog(logFormatFrom(opts.logFormat));
       const loaded = loadConfig(configPathFrom(opts.config));
       const space = ConnectorSpace.open(spaceDirectory(loaded));
-      const staging = loaded.config.sync.staging;
-      const cloud = loaded.config.cloud ? cloudClient(loaded) : null;
-      if (!cloud && !staging) throw new ConnectError('sync_not_registered', `${loaded.path}: there is no cloud section`, { subject: 'cloud.url', fix: 'add cloud: { url: https://… } and run skybridge connect register' });
-      const engine = new SyncEngine(space, loaded.config.sync, staging ? null : cloud);
-      const importer = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space);
-      const phs = cloud ? passwordHashSyncFor(loaded, space, cloud) : null;
-      /** the last password hash run, reported with each heartbeat (the cloud alerts when it fails or goes stale) */
-      let hashState: NonNullable<HeartbeatRequest['passwordHashSync']> | undefined;
-      const hashCounts = () => {
-        const s = passwordSyncStatus(space);
-        return { synced: s.synced, errors: s.errors };
-      };
-      const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-      const watcher = new ImportWatcher(importer, loaded.config.activeDirectory, loaded.secrets.adPassword, {
-        afterRun: async (imported) => {
-          const startedAt = new Date().toISOString();
-          const s = await engine.cycle({ stamper: stamperFor(loaded) });
-          // password hashes of users whose password changed (pwdLastSet moved), after the objects
-          if (phs && !staging) {
-            try {
-              const h = await phs.run();
-              if (h.candidates) log(`password hashes: ${h.stored} sent${h.notInCloud ? `, ${h.notInCloud} users not in the cloud yet` : ''}${h.errors ? `, ${h.errors} errors (skybridge connect status)` : ''}`);
-              hashState = { lastRunAt: new Date().toISOString(), ok: true, ...hashCounts() };
-            } catch (err) {
-              process.stderr.write(`skybridge: password hash synchronization failed, retrying at the next change: ${(err as Error).message}\n`);
-              hashState = { lastRunAt: new Date().toISOString(), ok: false, error: (err as Error).message.slice(0, 1000), ...hashCounts() };
-            }
-          }
-          const e = s.export;
-          const errors = engine.store.errors().length;
-          if (imported.objectsRead || s.plan.upserts || s.plan.deletes || s.plan.memberChanges || imported.kind === 'full') {
-            log(`${imported.kind} import: ${imported.objectsRead} read; sync: ${e ? `${e.created} created, ${e.updated} updated, ${e.deleted} deleted, ${e.memberChanges} member changes` : `staging, ${s.pending.objects + s.pending.deletes} pending`}${errors ? `; ${errors} objects with errors` : ''}`);
-          }
-          await cloud?.heartbeat({
-            version: agentVersion, role: staging ? 'staging' : 'active',
-            ...(lockoutThreshold === null ? {} : { domainPolicy: { lockoutThreshold } }),
-            ...(hashState ? { passwordHashSync: hashState } : {}),
-            lastCycle: { kind: imported.kind, startedAt, finishedAt: new Date().toISOString(), adds: e?.created ?? 0, updates: e?.updated ?? 0, deletes: e?.deleted ?? 0, errors },
-          }).catch((err: Error) => process.stderr.write(`skybridge: heartbeat failed: ${err.message}\n`));
-        },
-        onError: (err) => process.stderr.write(`skybridge: cycle failed, retrying: ${err.message}\n`),
-        onNotifierError: (err, retry) => process.stderr.write(`skybridge: change notification lost (${err.message}); reconnecting in ${Math.round(retry / 1000)} s\n`),
-      });
-      // the domain's lockout threshold, reported with each heartbeat (read again at each start)
-      const lockoutThreshold = cloud ? await readLockoutThreshold(loaded.config.activeDirectory, loaded.secrets.adPassword).catch((err: Error) => {
-        process.stderr.write(`skybridge: could not read the domain's lockout threshold (${err.message}); the cloud keeps its default smart lockout\n`);
-        return null;
-      }) : null;
-      // the channel: every registered agent answers pass-through authentication, active or standby
-      const authenticator = cloud ? new PassThroughAuthenticator(loaded.config.activeDirectory, cloud.credentials.privateJwk) : null;
-      const channel = cloud ? new ChannelRunner(cloud, {
-        version: agentVersion,
-        log: (line) => log(line),
-        onRequest: async (request) => {
-          if (request.kind === 'ping') return { pong: true };
-          if (request.kind === 'passThroughAuthentication') return authenticator!.handle(request.payload);
-          throw new ConnectError('pta_bad_request', `this agent does not know the request ${request.kind as string}: upgrade it`);
-        },
-      }) : null;
+      const metrics = new AgentMetrics();
+      const served = opts.metrics ? await serveMetrics(metrics, parseListen(opts.metrics)) : null;
+      if (served) log.info(`metrics at ${served.url}`, { metrics: served.url });
       try {
-        channel?.start();
-        await watcher.start();
-        log(`running${staging ? ' in staging mode' : ''}: following Active Directory (Ctrl-C to stop)`);
+        const cloud = loaded.config.cloud ? cloudClient(loaded) : null;
+        const service = await startAgentService(loaded, space, cloud, { version: agentVersion, log, metrics, stamper: stamperFor(loaded) });
         await new Promise<void>((resolve) => {
-          const stop = () => {
-            channel?.stop();
-            void watcher.stop().then(resolve, resolve);
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
         });
+        log.info('stopping');
+        await service.stop();
       } finally {
-        authenticator?.close();
+        await served?.close();
         space.close();
       }
     });
