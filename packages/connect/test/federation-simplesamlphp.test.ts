@@ -10,13 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { CreatedTenant } from '@skybridge/cloud';
-import { startTestCloud, type TestCloud } from '../../cloud/test/helpers/cloud.ts';
+import type { TestCloud } from '../../cloud/test/helpers/cloud.ts';
 import { TestBrowser } from '../../cloud/test/helpers/browser.ts';
 import { signInKit } from '../../cloud/test/helpers/sign-in-kit.ts';
 import { startSimpleSamlIdp, type SimpleSamlIdp } from '../../cloud/test/helpers/simplesamlphp.ts';
 import { freeLoopbackAddress } from '../../../scripts/test-dc/test-dc.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from './helpers/ad.ts';
-import { registeredAgent, syncCli } from './helpers/sync.ts';
+import type { SmallDirectory, TestDc } from './helpers/ad.ts';
+import { startSyncWorld, stopSyncWorld, syncCli, type SyncWorld } from './helpers/sync.ts';
 
 /** What a page says, without its markup and language bar (for failure messages). */
 const visibleText = (html: string) => html.replace(/<div id="languagebar">[\s\S]*?<\/div>/, '').replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 1500);
@@ -31,12 +31,12 @@ const freePort = (ip: string) => new Promise<number>((resolve, reject) => {
 });
 
 describe('federation with SimpleSAMLphp (Apache, LDAPS to the Samba DC)', () => {
+  let w: SyncWorld;
   let dc: TestDc;
   let seed: SmallDirectory;
   let t: TestCloud;
   let tenant: CreatedTenant;
   let admin: string;
-  let files: AgentFiles & { agentId: string };
   let idp: SimpleSamlIdp;
   let kit: ReturnType<typeof signInKit>;
   const browser = () => new TestBrowser({ ca: `${t.trust.ca!}\n${idp.tlsCertificate}`, stopAt: (u) => u.hostname.endsWith('.app.example') });
@@ -50,12 +50,9 @@ describe('federation with SimpleSAMLphp (Apache, LDAPS to the Samba DC)', () => 
   };
 
   before(async () => {
-    ({ dc, seed } = await smallDc());
-    t = await startTestCloud('pglite');
-    tenant = await t.createTenant('contoso');
-    admin = await t.token(tenant);
-    files = await registeredAgent(dc, t, admin);
-    const synced = await syncCli(files.configPath);
+    w = await startSyncWorld('pglite', 'contoso');
+    ({ dc, seed, t, tenant, token: admin } = w);
+    const synced = await syncCli(w.files.configPath);
     assert.equal(synced.code, 0, synced.stderr);
     const ip = await freeLoopbackAddress();
     const sp = { entityId: tenant.issuer, acs: `${tenant.issuer}/federation/saml` };
@@ -71,9 +68,7 @@ describe('federation with SimpleSAMLphp (Apache, LDAPS to the Samba DC)', () => 
   });
   after(async () => {
     await idp?.stop();
-    files?.cleanup();
-    await t?.close();
-    await dc?.stop();
+    await stopSyncWorld(w);
   });
 
   test('a synchronized user signs in at SimpleSAMLphp with the AD password and reaches the application as the synced user', async () => {

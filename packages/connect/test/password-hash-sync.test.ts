@@ -12,14 +12,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Attribute, Change } from 'ldapts';
-import type { CreatedTenant } from '@skybridge/cloud';
-import { startTestCloud, type TestCloud } from '../../cloud/test/helpers/cloud.ts';
+import type { TestCloud } from '../../cloud/test/helpers/cloud.ts';
 import { runCli } from '../../cloud/test/helpers/cli.ts';
 import { signInKit } from '../../cloud/test/helpers/sign-in-kit.ts';
 import { grantOnRunningDc } from '../../../scripts/test-dc/test-dc.ts';
 import { unicodePwd, userEntry } from '../../../scripts/test-dc/seed.ts';
-import { smallDc, type AgentFiles, type SmallDirectory, type TestDc } from './helpers/ad.ts';
-import { asDomainAdmin, editAgentConfig, registeredAgent, syncCli } from './helpers/sync.ts';
+import type { SmallDirectory, TestDc } from './helpers/ad.ts';
+import { asDomainAdmin, editAgentConfig, startSyncWorld, stopSyncWorld, syncCli, type SyncWorld } from './helpers/sync.ts';
 import { ntHash } from '../src/drsr/crypto/primitives.ts';
 
 const getChangesAll = (sid: string) => `(OA;;CR;1131f6ad-9c07-11d1-f79f-00c04fc2dcd2;;${sid})`;
@@ -31,12 +30,12 @@ const filesUnder = (dir: string): string[] => readdirSync(dir).flatMap((name) =>
 });
 
 describe('password hash synchronization: AD → agent over MS-DRSR → cloud → sign-in (pglite)', () => {
+  let w: SyncWorld;
   let dc: TestDc;
   let seed: SmallDirectory;
   let t: TestCloud;
-  let tenant: CreatedTenant;
   let admin: string;
-  let files: AgentFiles & { agentId: string };
+  let files: SyncWorld['files'];
   let kit: ReturnType<typeof signInKit>;
   const outputs: string[] = [];
   const sync = async (...args: string[]) => {
@@ -52,21 +51,14 @@ describe('password hash synchronization: AD → agent over MS-DRSR → cloud →
     asDomainAdmin(dc, (c) => c.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'unicodePwd', values: [unicodePwd(password)] }) })));
 
   before(async () => {
-    ({ dc, seed } = await smallDc());
-    t = await startTestCloud('pglite');
-    tenant = await t.createTenant('contoso');
-    admin = await t.token(tenant);
-    files = await registeredAgent(dc, t, admin);
+    w = await startSyncWorld('pglite', 'contoso');
+    ({ dc, seed, t, token: admin, files } = w);
     // from 10 users due the agent reads the domain in replication pages: the first sync does, the deltas go user by user
     editAgentConfig(files.configPath, (c) => { c.passwordHashSync = { enabled: true, bulkFrom: 10 }; });
-    kit = signInKit(t, tenant, admin);
+    kit = signInKit(t, w.tenant, admin);
     await kit.register('portal');
   });
-  after(async () => {
-    files?.cleanup();
-    await t?.close();
-    await dc?.stop();
-  });
+  after(() => stopSyncWorld(w));
 
   test('the connector account\'s rights and the tenant\'s switch are checked, each with an error that says what to do; the objects sync regardless', async () => {
     const noRights = await sync();
