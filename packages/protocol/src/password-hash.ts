@@ -10,7 +10,8 @@
  * hash taken from one product verifies in the other. The format is
  * versioned; the cloud may wrap it in a stronger layer of its own.
  */
-import { pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
 
 export const PASSWORD_HASH_SALT_BYTES = 10;
 export const PASSWORD_HASH_ITERATIONS = 1000;
@@ -31,6 +32,15 @@ export const derivePasswordHash = (ntHash: Uint8Array, salt: Buffer, iterations:
 export function passwordHashFromNtHash(ntHash: Uint8Array, salt: Buffer = randomBytes(PASSWORD_HASH_SALT_BYTES), iterations = PASSWORD_HASH_ITERATIONS): string {
   if (ntHash.length !== 16) throw new RangeError('an NT hash has 16 bytes');
   return formatPasswordHash({ salt, iterations, hash: derivePasswordHash(ntHash, salt, iterations) });
+}
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/** As passwordHashFromNtHash, on libuv's thread pool: many at once use every core. */
+export async function passwordHashFromNtHashAsync(ntHash: Uint8Array, salt: Buffer = randomBytes(PASSWORD_HASH_SALT_BYTES), iterations = PASSWORD_HASH_ITERATIONS): Promise<string> {
+  if (ntHash.length !== 16) throw new RangeError('an NT hash has 16 bytes');
+  const hash = await pbkdf2Async(Buffer.from(Buffer.from(ntHash).toString('hex').toUpperCase(), 'utf16le'), salt, iterations, 32, 'sha256');
+  return formatPasswordHash({ salt, iterations, hash });
 }
 
 export const formatPasswordHash = (h: PasswordHash): string => `v1;PPH1_MD4,${h.salt.toString('hex')},${h.iterations},${h.hash.toString('hex')};`;

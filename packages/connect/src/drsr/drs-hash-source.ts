@@ -8,10 +8,10 @@
 import { ConnectError } from '../errors.ts';
 import type { HashReadRequest, HashReadResult, HashSource } from '../phs/password-hash-sync.ts';
 import { DrsClient, type DrsConnectOptions } from './drs-client.ts';
-import { attributeValues } from './drsuapi/get-nc-changes.ts';
+import { attributeValues, type GetNcChangesReply } from './drsuapi/get-nc-changes.ts';
 import { ATTRIBUTE_OID } from './drsuapi/prefix-table.ts';
 import { guidFromString, guidToString } from './ndr/guid.ts';
-import { zeroUsnVector } from './drsuapi/structures.ts';
+import { zeroUsnVector, type UsnVector } from './drsuapi/structures.ts';
 import { decryptNtHash, ridOf } from './secrets/decrypt-secret.ts';
 
 const ATTRIBUTES = [ATTRIBUTE_OID.objectSid, ATTRIBUTE_OID.unicodePwd] as const;
@@ -52,10 +52,13 @@ export class DrsHashSource implements HashSource {
    * decrypt is an error for that account.
    */
   async readAll(namingContext: string, onPage: (page: (HashReadResult & { dn: string })[]) => Promise<void>): Promise<void> {
-    let from = zeroUsnVector();
-    let invocationId: Buffer | undefined;
-    for (let more = true; more;) {
-      const reply = await this.#client.changesAfter({ dn: namingContext }, from, ATTRIBUTES, { maxObjects: 1000, ...(invocationId ? { invocationId } : {}) });
+    const fetch = (from: UsnVector, invocationId?: Buffer) => this.#client.changesAfter({ dn: namingContext }, from, ATTRIBUTES, { maxObjects: 1000, ...(invocationId ? { invocationId } : {}) });
+    let next: Promise<GetNcChangesReply> | null = fetch(zeroUsnVector());
+    while (next) {
+      const reply: GetNcChangesReply = await next;
+      // the DC builds the next page while this one is derived and sent
+      next = reply.fMoreData ? fetch(reply.usnvecTo, reply.uuidInvocIdSrc) : null;
+      next?.catch(() => {}); // a failure surfaces when it is awaited
       const page: (HashReadResult & { dn: string })[] = [];
       for (const object of reply.objects) {
         if (!object.sid.length) continue; // not a security principal
@@ -68,10 +71,12 @@ export class DrsHashSource implements HashSource {
           page.push({ guid, dn: object.dn, error: err });
         }
       }
-      await onPage(page);
-      from = reply.usnvecTo;
-      invocationId = reply.uuidInvocIdSrc;
-      more = reply.fMoreData;
+      try {
+        await onPage(page);
+      } catch (err) {
+        await next?.catch(() => {}); // let the page in flight land before the caller closes the connection
+        throw err;
+      }
     }
   }
 

@@ -8,7 +8,7 @@
  * users and are never written to disk or to a log.
  */
 import type { StatementSync } from 'node:sqlite';
-import { maxPasswordHashes, passwordHashFromNtHash, type PasswordHashBatchRequest } from '@skybridge/protocol';
+import { maxPasswordHashes, passwordHashFromNtHashAsync, type PasswordHashBatchRequest } from '@skybridge/protocol';
 import { ConnectError } from '../errors.ts';
 import type { ConnectorSpace } from '../space/connector-space.ts';
 import { CloudApiError } from '../cloud/http.ts';
@@ -166,7 +166,7 @@ export class PasswordHashSync {
   async #deliver(run: Run, items: { c: Candidate; r: HashReadResult | undefined }[]): Promise<void> {
     const { summary } = run;
     for (let i = 0; i < items.length; i += maxPasswordHashes) {
-      const hashes: PasswordHashBatchRequest['hashes'] = [];
+      const pending: Promise<PasswordHashBatchRequest['hashes'][number]>[] = [];
       const sent: Candidate[] = [];
       for (const { c, r } of items.slice(i, i + maxPasswordHashes)) {
         summary.candidates += 1;
@@ -177,11 +177,15 @@ export class PasswordHashSync {
           summary.errors += 1;
           continue;
         }
-        // pwdLastSet 0: "user must change password at next logon"
-        hashes.push({ immutableId: c.immutable_id, passwordHash: r.ntHash ? passwordHashFromNtHash(r.ntHash) : null, ...(c.pls === '0' ? { mustChangePassword: true } : {}) });
-        r.ntHash?.fill(0);
+        // derived on the thread pool, the whole batch at once; pwdLastSet 0: "user must change password at next logon"
+        const nt = r.ntHash;
+        pending.push((nt ? passwordHashFromNtHashAsync(nt) : Promise.resolve(null)).then((passwordHash) => {
+          nt?.fill(0);
+          return { immutableId: c.immutable_id, passwordHash, ...(c.pls === '0' ? { mustChangePassword: true } : {}) };
+        }));
         sent.push(c);
       }
+      const hashes = await Promise.all(pending);
       if (hashes.length) {
         const { results } = await this.#send({ epoch: run.epoch!, hashes });
         const at = new Date().toISOString();

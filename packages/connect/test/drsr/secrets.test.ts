@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { crc32, ntHash, rc4, ridDes } from '../../src/drsr/crypto/primitives.ts';
 import { decryptHashHistory, decryptNtHash, decryptSecretValue, ridOf } from '../../src/drsr/secrets/decrypt-secret.ts';
 import { ConnectError } from '../../src/errors.ts';
-import { ntHashMatches, parsePasswordHash, passwordHashFromNtHash } from '@skybridge/protocol';
+import { ntHashMatches, parsePasswordHash, passwordHashFromNtHash, passwordHashFromNtHashAsync } from '@skybridge/protocol';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -78,6 +78,7 @@ test('the synchronized hash matches every case of phs.json, and verifies the rig
     assert.equal(hex(nt), c.ntHashHex, `NT hash of ${c.password}`);
     const formatted = passwordHashFromNtHash(nt, Buffer.from(c.saltHex, 'hex'), c.iterations);
     assert.equal(formatted, c.formatted, c.password);
+    assert.equal(await passwordHashFromNtHashAsync(nt, Buffer.from(c.saltHex, 'hex'), c.iterations), c.formatted, `${c.password} (on the thread pool)`);
     const parsed = parsePasswordHash(formatted)!;
     assert.equal(hex(parsed.hash), c.hashHex);
     assert.ok(ntHashMatches(nt, parsed));
