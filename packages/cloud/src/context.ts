@@ -1,3 +1,4 @@
+import type { AgentPackageInfo } from './agents/agent-package.ts';
 import type { Quotas } from '@skybridge/protocol';
 import type { Store } from './store/store.ts';
 import type { OidcProviders } from './auth/oidc.ts';
@@ -36,5 +37,7 @@ export interface CloudContext {
     dnsServers: readonly string[];
     /** Pin of the TLS certificate the cloud serves, returned to registering agents. */
     certificatePin: string | null;
+    /** The agent package handed out for download, if the deployment has one. */
+    agentPackage: AgentPackageInfo | null;
   };
 }

@@ -162,6 +162,13 @@ const cases: Record<string, Case> = {
     const creds = await registerAgent({ cloudUrl: w.t.url, registrationToken: res.body.registrationToken, hostname: 'b-host', version: '0', trust: w.t.trust });
     assert.equal(creds.tenantId, w.b.tenantId);
   },
+  // the package is the deployment's, not a tenant's: without one, both tenants get the same 404
+  'GET /api/v1/agents/package': async (w) => {
+    assert.equal((await w.t.call('GET', '/api/v1/agents/package', { token: w.adminB })).status, 404);
+  },
+  'GET /api/v1/agents/package/download': async (w) => {
+    assert.equal((await w.t.call('GET', '/api/v1/agents/package/download', { token: w.adminB })).status, 404);
+  },
   'GET /api/v1/agents': async (w) => {
     assert.ok(!(await listIds(w, w.adminB, '/api/v1/agents')).includes(w.agentA.credentials.agentId));
   },

@@ -30,8 +30,9 @@ export function cloudCommand(): Command {
     .option('--public-url <url>', 'external base URL, when it differs from https://HOST:PORT')
     .option('--service-domain <zone>', 'the deployment\'s DNS zone that customer domains\' MX, CNAME and SPF records point at (default: the public URL\'s host)')
     .option('--outbound-ca <file>', 'PEM of extra CA certificates to trust when calling identity providers of federated domains (besides the system\'s and this cloud\'s own)')
+    .option('--agent-package <file>', 'the agent package (.tar.gz from node scripts/build-agent-package.ts) administrators download from GET /api/v1/agents/package/download')
     .option('--dns-server <ip[:port]>', 'DNS server for domain verification and record checks (repeat for several; default: the system\'s resolvers)', (v: string, all: string[] = []) => [...all, v])
-    .action(async (opts: { port?: number; host: string; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; http?: boolean; publicUrl?: string; serviceDomain?: string; dnsServer?: string[]; outboundCa?: string }) => {
+    .action(async (opts: { port?: number; host: string; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; http?: boolean; publicUrl?: string; serviceDomain?: string; dnsServer?: string[]; outboundCa?: string; agentPackage?: string }) => {
       if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('give both --tls-cert and --tls-key, or neither (a self-signed certificate is then kept in the data dir)');
       if (opts.http && opts.tlsCert) throw new Error('--http and --tls-cert exclude each other');
       const running = await startCloud({
@@ -44,6 +45,7 @@ export function cloudCommand(): Command {
         ...(opts.serviceDomain ? { serviceDomain: opts.serviceDomain } : {}),
         ...(opts.dnsServer ? { dnsServers: opts.dnsServer } : {}),
         ...(opts.outboundCa ? { outboundCa: readFileSync(opts.outboundCa, 'utf8') } : {}),
+        ...(opts.agentPackage ? { agentPackage: resolve(opts.agentPackage) } : {}),
       });
       const lines = [
         `Skybridge Cloud is running at ${running.url}`,

@@ -1,7 +1,8 @@
 import { actorOf } from '../audit/audit-log.ts';
 import { compareVersions, currentAgentVersion, heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
 import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
-import { notFound } from '../http/problem.ts';
+import { notFound, SkybridgeError } from '../http/problem.ts';
+import type { CloudContext } from '../context.ts';
 import { isUuid } from '../directory/objects.ts';
 import { createRegistrationToken, registerAgent, removeAgent } from '../agents/registration.ts';
 import type { Queryable } from '../store/store.ts';
@@ -18,6 +19,12 @@ interface AgentRow {
   registered_at: Date | string;
   last_heartbeat_at: Date | string | null;
   health: Record<string, unknown> | null;
+}
+
+function packageOf(cloud: CloudContext) {
+  const p = cloud.config.agentPackage;
+  if (!p) throw new SkybridgeError('not_found', 'this cloud hands out no agent package: its operator builds one (node scripts/build-agent-package.ts) and starts the cloud with --agent-package FILE');
+  return p;
 }
 
 async function findAgent(q: Queryable, tenantId: string, id: string): Promise<AgentRow> {
@@ -45,6 +52,22 @@ export const agentRoutes: RouteDef[] = [
         [ctx.principal.tenantId],
       );
       return json({ items: rows.map((r) => presentAgent(r, ctx.cloud.channels.connection(r.id))) });
+    },
+  }),
+  tenantRoute({
+    method: 'GET', path: '/api/v1/agents/package', roles: agentAdmins,
+    summary: 'The agent package this cloud hands out: version, size, SHA-256 and where to download it.',
+    handler: async (ctx) => {
+      const p = packageOf(ctx.cloud);
+      return json({ fileName: p.fileName, version: p.version, size: p.size, sha256: p.sha256, downloadUrl: `${ctx.cloud.config.publicUrl.replace(/\/$/, '')}/api/v1/agents/package/download` });
+    },
+  }),
+  tenantRoute({
+    method: 'GET', path: '/api/v1/agents/package/download', roles: agentAdmins,
+    summary: 'Downloads the agent package (.tar.gz); its SHA-256 is in the X-Checksum-Sha256 header and in GET /api/v1/agents/package.',
+    handler: async (ctx) => {
+      const p = packageOf(ctx.cloud);
+      return { status: 200, body: p.bytes, headers: { 'content-type': 'application/gzip', 'content-disposition': `attachment; filename="${p.fileName}"`, 'x-checksum-sha256': p.sha256, 'cache-control': 'no-store' } };
     },
   }),
   tenantRoute({

@@ -21,6 +21,7 @@ export function problemResponse(err: SkybridgeError, instance?: string): Respons
 function toResponse(reply: Reply): Response {
   const status = reply.status ?? 200;
   if (reply.body === undefined || status === 204) return new Response(null, { status, headers: reply.headers ?? {} });
+  if (reply.body instanceof Uint8Array) return new Response(reply.body, { status, headers: { 'content-type': 'application/octet-stream', ...(reply.headers ?? {}) } });
   return new Response(JSON.stringify(reply.body), {
     status,
     headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...(reply.headers ?? {}) },

@@ -1,3 +1,4 @@
+import { loadAgentPackage } from '../agents/agent-package.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -49,6 +50,8 @@ export interface CloudOptions {
   dnsServers?: readonly string[];
   /** PEM of extra CA certificates to trust when calling identity providers (federated domains) */
   outboundCa?: string;
+  /** The agent package to hand out (scripts/build-agent-package.ts) */
+  agentPackage?: string;
   quotas?: Partial<Quotas>;
   bodyLimit?: number;
   logger?: Logger;
@@ -123,6 +126,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
         quotas: { ...defaultQuotas, ...options.quotas },
         bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
         certificatePin: tls?.pin ?? null,
+        agentPackage: options.agentPackage ? loadAgentPackage(options.agentPackage) : null,
       },
     };
     const app = buildApp(context, routes);

@@ -29,13 +29,14 @@ export interface TestCloud {
 const quiet = () => createLogger({ level: process.env.SKYBRIDGE_TEST_LOG ?? 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 /** A real cloud over HTTPS on loopback, with a fresh store of the given kind. */
-export async function startTestCloud(kind: StoreKind, options: { quotas?: Record<string, number>; dnsServers?: string[]; serviceDomain?: string } = {}): Promise<TestCloud> {
+export async function startTestCloud(kind: StoreKind, options: { quotas?: Record<string, number>; dnsServers?: string[]; serviceDomain?: string; agentPackage?: string } = {}): Promise<TestCloud> {
   const store = await freshStore(kind);
   const start = (port: number) => startCloud({
     port, dataDir: store.dataDir, databaseUrl: store.databaseUrl, logger: quiet(),
     ...(options.quotas ? { quotas: options.quotas } : {}),
     ...(options.dnsServers ? { dnsServers: options.dnsServers } : {}),
     ...(options.serviceDomain ? { serviceDomain: options.serviceDomain } : {}),
+    ...(options.agentPackage ? { agentPackage: options.agentPackage } : {}),
   });
   const cloud = await start(0);
   const trust: TlsTrust = { ca: cloud.tls!.cert };
