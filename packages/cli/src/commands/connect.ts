@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
+import { runSetup } from './setup.ts';
 import {
   AdImporter, CloudClient, runDoctor, stampConsistencyGuids, ConnectError, ConnectorSpace, ImportWatcher, SyncEngine, configPathFrom, loadConfig, loadCredentials, registerAgent, saveCredentials,
   type DryRunChange, type ImportProgress, type ImportSummary, type LoadedConfig, type Stamper, type SyncSummary, type TakeoverEntry,
@@ -153,6 +154,15 @@ export function connectCommand(): Command {
     });
 
   connect
+    .command('setup')
+    .description('The set-up wizard: express or custom, each answer checked live; writes the configuration and the password file, and registers the agent')
+    .addOption(configOption())
+    .action(async (opts: { config?: string }) => {
+      if (!process.stdin.isTTY) throw new ConnectError('config_invalid', 'setup asks questions: run it in a terminal', { subject: 'setup', fix: 'run it interactively, or write the configuration yourself (docs/connect-config.md)' });
+      await runSetup(configPathFrom(opts.config));
+    });
+
+  connect
     .command('prepare-ad')
     .description('Create the connector account if it is missing and grant exactly the rights the configured features need, with a domain administrator\'s credentials used once and never stored')
     .addOption(configOption())
@@ -165,7 +175,7 @@ export function connectCommand(): Command {
       const loaded = loadConfig(configPathFrom(opts.config), { withoutSecrets: true });
       const password = opts.adminPasswordFile
         ? readSecretFile(opts.adminPasswordFile, '--admin-password-file')
-        : process.env.SKYBRIDGE_AD_ADMIN_PASSWORD ?? (process.stdin.isTTY ? await (await import('@inquirer/password')).default({ message: `Password of ${opts.admin}`, mask: true }) : '');
+        : process.env.SKYBRIDGE_AD_ADMIN_PASSWORD ?? (process.stdin.isTTY ? await (await import('@inquirer/prompts')).password({ message: `Password of ${opts.admin}`, mask: true }) : '');
       if (!password) throw new ConnectError('config_invalid', `no password for ${opts.admin}`, { subject: '--admin', fix: 'give --admin-password-file, set SKYBRIDGE_AD_ADMIN_PASSWORD, or run in a terminal to be asked' });
       const r = await prepareAd({ config: loaded.config, admin: { bindAs: opts.admin, password }, ...(opts.container ? { container: opts.container } : {}), dryRun: opts.dryRun ?? false });
       if (opts.json) {
