@@ -56,6 +56,8 @@ export interface PasswordHashSyncOptions {
 
 interface Run {
   startedAt: number;
+  /** when the lease was last acquired or renewed */
+  leasedAt: number;
   summary: PasswordSyncSummary;
   source: HashSource | undefined;
   epoch: number | undefined;
@@ -70,6 +72,9 @@ interface Candidate {
   dn: string;
   pls: string | null;
 }
+
+/** The lease's length, as the exporter's (SKYBRIDGE_SYNC_LEASE_SECONDS, default 45). */
+const leaseSeconds = Math.min(900, Math.max(10, Number(process.env.SKYBRIDGE_SYNC_LEASE_SECONDS) || 45));
 
 /** Errors that say nothing about one object but about the whole run: stop rather than mark every user. */
 const fatal = new Set(['drsr_auth_failed', 'ad_missing_rights', 'ad_unreachable', 'ad_timeout', 'ad_connection_lost', 'drsr_protocol_error', 'drsr_integrity_failed']);
@@ -120,7 +125,7 @@ export class PasswordHashSync {
     const started = Date.now();
     const pageSize = Math.min(this.#options.pageSize ?? 500, maxPasswordHashes);
     const summary: PasswordSyncSummary = { candidates: 0, stored: 0, notInCloud: 0, errors: 0, replicationPages: 0, milliseconds: 0 };
-    const run: Run = { startedAt: started, summary, source: undefined, epoch: undefined };
+    const run: Run = { startedAt: started, leasedAt: 0, summary, source: undefined, epoch: undefined };
     let full = options.full ? 1 : 0;
     try {
       const { n: due, dn: someDn } = this.#s.count.get(full) as { n: number; dn: string | null };
@@ -158,8 +163,19 @@ export class PasswordHashSync {
 
   async #open(run: Run): Promise<HashSource> {
     run.source ??= await this.#openSource();
-    run.epoch ??= await this.#lease();
+    await this.#renew(run);
     return run.source;
+  }
+
+  /** Acquires the lease, or renews it once a third of its time has passed (a long first sync keeps it). */
+  async #renew(run: Run): Promise<void> {
+    if (run.epoch !== undefined && Date.now() - run.leasedAt < (leaseSeconds / 3) * 1000) return;
+    const epoch = await this.#lease();
+    if (run.epoch !== undefined && epoch !== run.epoch) {
+      throw new ConnectError('sync_lease_lost', `the sync lease moved on (epoch ${run.epoch} → ${epoch}) while this agent sent password hashes`, { fix: 'make sure only one agent is active for the tenant; the next run continues where this one stopped' });
+    }
+    run.epoch = epoch;
+    run.leasedAt = Date.now();
   }
 
   /** Derives and sends the hashes of these users (up to a batch), and records what the cloud did with each. */
@@ -187,6 +203,7 @@ export class PasswordHashSync {
       }
       const hashes = await Promise.all(pending);
       if (hashes.length) {
+        await this.#renew(run);
         const { results } = await this.#send({ epoch: run.epoch!, hashes });
         const at = new Date().toISOString();
         this.#space.transaction(() => {
@@ -211,7 +228,7 @@ export class PasswordHashSync {
 
   async #lease(): Promise<number> {
     try {
-      return (await this.#cloud.acquireLease(120)).epoch;
+      return (await this.#cloud.acquireLease(leaseSeconds)).epoch;
     } catch (err) {
       if (err instanceof CloudApiError && err.code === 'lease_held') {
         throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease, so this one sends no password hashes: ${err.message}`, { fix: 'password hashes go from the active agent; run this one in staging mode or stop the other' });

@@ -25,7 +25,7 @@ const memberValuesPerBatch = 20_000;
 /**
  * Tuning knobs from the environment, for operators and tests:
  * SKYBRIDGE_SYNC_BATCH_OPERATIONS (1–500, default 500) and
- * SKYBRIDGE_SYNC_LEASE_SECONDS (10–900, default 120).
+ * SKYBRIDGE_SYNC_LEASE_SECONDS (10–900, default 45: a standby takes over within a minute of the active agent dying).
  */
 function envInt(name: string, min: number, max: number, fallback: number): number {
   const raw = process.env[name];
@@ -71,7 +71,8 @@ export class Exporter {
   readonly #options: ExporterOptions;
   #lease: { epoch: number; renewedAt: number } | null = null;
   readonly #batchOperations = envInt('SKYBRIDGE_SYNC_BATCH_OPERATIONS', 1, maxBatchOperations, maxBatchOperations);
-  readonly #leaseSeconds = envInt('SKYBRIDGE_SYNC_LEASE_SECONDS', 10, 900, 120);
+  /** 45 s: a standby agent takes over within a minute of the active one dying; renewed every third of it while exporting */
+  readonly #leaseSeconds = envInt('SKYBRIDGE_SYNC_LEASE_SECONDS', 10, 900, 45);
 
   constructor(space: ConnectorSpace, store: ExportStore, cloud: CloudClient, options: ExporterOptions = {}) {
     this.#space = space;
@@ -185,7 +186,7 @@ export class Exporter {
         throw new ConnectError('sync_cloud_refused', `the cloud refuses synchronization: ${err.message}`, { fix: 'turn directory synchronization on again for the tenant, then run skybridge connect sync --full' });
       }
       if (err instanceof CloudApiError && err.code === 'lease_held') {
-        throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease: ${err.message}`, { fix: 'run this agent in staging mode, or stop the other one; the lease expires when its holder stops renewing it (two minutes by default)' });
+        throw new ConnectError('sync_lease_lost', `another agent holds the tenant's sync lease: ${err.message}`, { fix: 'run this agent in staging mode, or stop the other one; the lease expires when its holder stops renewing it (45 s by default)' });
       }
       throw err;
     }
