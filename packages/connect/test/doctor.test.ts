@@ -57,6 +57,7 @@ describe('skybridge connect doctor', () => {
     for (const name of ['Node.js', 'configuration', 'domain controller', 'connector account rights', 'cloud', 'clock', 'registration']) assert.equal(d.check(name).status, 'pass', `${name}: ${d.check(name).detail}`);
     assert.match(d.check('domain controller').detail, /LDAPS \(TLSv1\.[23]\), bound as skybridge-connect/);
     assert.match(d.check('registration').detail, new RegExp(`tenant ${tenant.tenantId}`));
+    assert.equal(d.check('smart lockout below the domain\'s').status, 'pass', d.check('smart lockout below the domain\'s').detail);
     // registeredAgent verified the test domain for the tenant (its operator vouches for it)
     assert.equal(d.check('domains verified').status, 'pass', d.check('domains verified').detail);
     assert.match(d.check('domains verified').detail, new RegExp(dc.dnsDomain));

@@ -61,6 +61,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
       if (loaded.config.sync.stampConsistencyGuid) checks.push(await stampRight(conn, loaded));
       if (loaded.config.passwordHashSync.enabled) checks.push(await replicationRight(conn.rootDse.defaultNamingContext, loaded));
       upnSuffixes = await forestUpnSuffixes(conn).catch(() => []);
+      checks.push(await lockoutCheck(conn));
     } finally {
       await conn.close();
     }
@@ -105,6 +106,25 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
     checks.push({ name: 'domains verified', status: 'skip', detail: upnSuffixes.length ? 'the cloud was not reached as this agent' : 'the domain controller was not reached' });
   }
   return checks;
+}
+
+/**
+ * Pass-through sign-ins and the domain's account lockout: the cloud lowers
+ * its smart lockout below the domain's threshold (reported with each
+ * heartbeat), so a guesser is stopped before AD locks the user out. A
+ * domain that locks after one failure leaves nothing below it.
+ */
+async function lockoutCheck(conn: AdConnection): Promise<Check> {
+  const name = 'smart lockout below the domain\'s';
+  try {
+    const { entries } = await conn.search({ base: conn.rootDse.defaultNamingContext, scope: 'base', filter: '(objectClass=*)', attributes: ['lockoutThreshold'] });
+    const threshold = Number(entries[0]?.attributes.get('lockoutthreshold')?.values[0]?.toString('utf8') ?? '0');
+    if (!threshold) return { name, status: 'pass', detail: 'the domain never locks accounts; the cloud\'s smart lockout alone protects pass-through sign-ins' };
+    if (threshold <= 1) return { name, status: 'warn', detail: `the domain locks an account after ${threshold} failed sign-in: with pass-through, every wrong password typed in the cloud locks the account on-premises`, fix: 'raise the domain\'s account lockout threshold (Default Domain Policy), or use password hash synchronization' };
+    return { name, status: 'pass', detail: `the domain locks after ${threshold} failures; the cloud keeps its smart lockout for pass-through below that (at most ${threshold - 1} from one address)` };
+  } catch (err) {
+    return failure(name, err);
+  }
 }
 
 /** The DNS name of the domain and the forest's alternative UPN suffixes (uPNSuffixes on CN=Partitions). */
