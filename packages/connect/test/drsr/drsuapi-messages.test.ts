@@ -184,6 +184,17 @@ print(r.getData().hex())`);
   assertSameNdr(w, theirs, 'IDL_DRSCrackNames');
 });
 
+/** The Python that starts an impacket DRSGetNCChanges V8 request: handle, version, DSA and invocation ids, pNC, usnvecFrom. */
+const getNcChangesV8 = (dsa: Buffer, invocation: Buffer, pNC: string, usn: [bigint, bigint, bigint]) => `
+r = drsuapi.DRSGetNCChanges()
+r['hDrs'] = handle(bytes.fromhex('${hex(HANDLE)}'))
+r['dwInVersion'] = 8
+r['pmsgIn']['tag'] = 8
+v = r['pmsgIn']['V8']
+v['uuidDsaObjDest'] = bytes.fromhex('${hex(dsa)}'); v['uuidInvocIdSrc'] = bytes.fromhex('${hex(invocation)}')
+v['pNC'] = ${pNC}
+v['usnvecFrom']['usnHighObjUpdate'] = ${usn[0]}; v['usnvecFrom']['usnReserved'] = ${usn[1]}; v['usnvecFrom']['usnHighPropUpdate'] = ${usn[2]}`;
+
 test('IDL_DRSGetNCChanges request, EXOP_REPL_OBJ for one object by GUID: the bytes impacket marshals', () => {
   const oids = [ATTRIBUTE_OID.userPrincipalName, ATTRIBUTE_OID.sAMAccountName, ATTRIBUTE_OID.unicodePwd, ATTRIBUTE_OID.dBCSPwd, ATTRIBUTE_OID.ntPwdHistory, ATTRIBUTE_OID.lmPwdHistory, ATTRIBUTE_OID.supplementalCredentials, ATTRIBUTE_OID.objectSid, ATTRIBUTE_OID.pwdLastSet, ATTRIBUTE_OID.userAccountControl, ATTRIBUTE_OID.objectClass];
   const { attrTyps, prefixTable } = partialAttributeSet(oids, new PrefixTable());
@@ -194,15 +205,7 @@ test('IDL_DRSGetNCChanges request, EXOP_REPL_OBJ for one object by GUID: the byt
     ulFlags: C.DRS_INIT_SYNC | C.DRS_WRIT_REP, cMaxObjects: 1, cMaxBytes: 0, ulExtendedOp: C.EXOP_REPL_OBJ,
     partialAttrSet: attrTyps, prefixTableDest: prefixTable,
   });
-  const out = python(`
-r = drsuapi.DRSGetNCChanges()
-r['hDrs'] = handle(bytes.fromhex('${hex(HANDLE)}'))
-r['dwInVersion'] = 8
-r['pmsgIn']['tag'] = 8
-v = r['pmsgIn']['V8']
-v['uuidDsaObjDest'] = bytes.fromhex('${hex(DSA)}'); v['uuidInvocIdSrc'] = bytes.fromhex('${hex(DSA)}')
-v['pNC'] = dsname(bytes.fromhex('${hex(user)}'), b'', '')
-v['usnvecFrom']['usnHighObjUpdate'] = 0; v['usnvecFrom']['usnReserved'] = 0; v['usnvecFrom']['usnHighPropUpdate'] = 0
+  const out = python(`${getNcChangesV8(DSA, DSA, `dsname(bytes.fromhex('${hex(user)}'), b'', '')`, [0n, 0n, 0n])}
 v['pUpToDateVecDest'] = NULL
 v['ulFlags'] = drsuapi.DRS_INIT_SYNC | drsuapi.DRS_WRIT_REP
 v['cMaxObjects'] = 1; v['cMaxBytes'] = 0; v['ulExtendedOp'] = drsuapi.EXOP_REPL_OBJ; v['liFsmoInfo']['QuadPart'] = 0
@@ -237,15 +240,7 @@ test('IDL_DRSGetNCChanges request, the domain NC from a watermark with cursors a
     partialAttrSet: pas, partialAttrSetEx: [table.attrTypOf(ATTRIBUTE_OID.pwdLastSet)], prefixTableDest: table,
   });
   const entries = table.entries.map((e) => [e.ndx, hex(e.prefix)]);
-  const theirs = python(`
-r = drsuapi.DRSGetNCChanges()
-r['hDrs'] = handle(bytes.fromhex('${hex(HANDLE)}'))
-r['dwInVersion'] = 8
-r['pmsgIn']['tag'] = 8
-v = r['pmsgIn']['V8']
-v['uuidDsaObjDest'] = bytes.fromhex('${hex(DSA)}'); v['uuidInvocIdSrc'] = bytes.fromhex('${hex(INVOC)}')
-v['pNC'] = dsname(bytes.fromhex('${hex(INVOC)}'), bytes.fromhex('${hex(sid)}'), 'DC=contoso,DC=example')
-v['usnvecFrom']['usnHighObjUpdate'] = 0x1234567890; v['usnvecFrom']['usnReserved'] = 0; v['usnvecFrom']['usnHighPropUpdate'] = 0x1234567891
+  const theirs = python(`${getNcChangesV8(DSA, INVOC, `dsname(bytes.fromhex('${hex(INVOC)}'), bytes.fromhex('${hex(sid)}'), 'DC=contoso,DC=example')`, [0x1234567890n, 0n, 0x1234567891n])}
 u = drsuapi.UPTODATE_VECTOR_V1_EXT(); u['dwVersion'] = 1; u['dwReserved1'] = 0; u['cNumCursors'] = 2; u['dwReserved2'] = 0
 for g, usn in [('${hex(DSA)}', 123456789012), ('${hex(INVOC)}', 42)]:
     c = drsuapi.UPTODATE_CURSOR_V1(); c['uuidDsa'] = bytes.fromhex(g); c['usnHighPropUpdate'] = usn; u['rgCursors'].append(c)
