@@ -53,20 +53,9 @@ export class AdConnection {
   }
 
   private static async openOne(config: ActiveDirectoryConfig, password: string, index: number): Promise<AdConnection> {
-    const url = new URL(config.servers[index]!);
-    const key = `activeDirectory.servers[${index}]`;
-    const ldaps = url.protocol === 'ldaps:';
-    const port = Number(url.port || (ldaps ? 636 : 389));
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const tlsOptions = await tlsOptionsFor(config, host, port, ldaps, key);
-    const client = new Client({
-      url: `${url.protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`,
-      timeout: config.operationTimeoutSeconds * 1000,
-      connectTimeout: config.connectTimeoutSeconds * 1000,
-      ...(ldaps ? { tlsOptions } : {}),
-    });
+    const { client, url, key, tlsOptions, tlsStarted } = await AdConnection.#client(config, index);
     try {
-      if (!ldaps) await client.startTLS(tlsOptions);
+      await tlsStarted;
     } catch (err) {
       await client.unbind().catch(() => {});
       throw await connectionError(err, config, url, key, tlsOptions);
@@ -118,28 +107,36 @@ export class AdConnection {
     return this.url.host;
   }
 
+  /** A client for `config.servers[i]` with its TLS settings; `tlsStarted` settles once StartTLS (ldap://) is done. */
+  static async #client(config: ActiveDirectoryConfig, i: number) {
+    const url = new URL(config.servers[i]!);
+    const key = `activeDirectory.servers[${i}]`;
+    const ldaps = url.protocol === 'ldaps:';
+    const port = Number(url.port || (ldaps ? 636 : 389));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const tlsOptions = await tlsOptionsFor(config, host, port, ldaps, key);
+    const client = new Client({
+      url: `${url.protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`,
+      timeout: config.operationTimeoutSeconds * 1000,
+      connectTimeout: config.connectTimeoutSeconds * 1000,
+      ...(ldaps ? { tlsOptions } : {}),
+    });
+    const tlsStarted = ldaps ? Promise.resolve() : client.startTLS(tlsOptions);
+    tlsStarted.catch(() => {}); // awaited by the caller
+    return { client, url, key, tlsOptions, tlsStarted };
+  }
+
   /**
    * A TLS-protected LDAP client for bind checks against `config.servers[i]`
    * (LDAPS, or StartTLS on ldap://), not yet bound.
    */
   static async bindClient(config: ActiveDirectoryConfig, i: number): Promise<{ client: Client; server: string }> {
-    const url = new URL(config.servers[i]!);
-    const ldaps = url.protocol === 'ldaps:';
-    const port = Number(url.port || (ldaps ? 636 : 389));
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const tlsOptions = await tlsOptionsFor(config, host, port, ldaps, `activeDirectory.servers[${i}]`);
-    const client = new Client({
-      url: `${url.protocol}//${host.includes(':') ? `[${host}]` : host}:${port}`,
-      timeout: config.operationTimeoutSeconds * 1000, connectTimeout: config.connectTimeoutSeconds * 1000,
-      ...(ldaps ? { tlsOptions } : {}),
-    });
-    if (!ldaps) {
-      try {
-        await client.startTLS(tlsOptions);
-      } catch (err) {
-        await client.unbind().catch(() => {});
-        throw err;
-      }
+    const { client, url, tlsStarted } = await AdConnection.#client(config, i);
+    try {
+      await tlsStarted;
+    } catch (err) {
+      await client.unbind().catch(() => {});
+      throw err;
     }
     return { client, server: url.host };
   }

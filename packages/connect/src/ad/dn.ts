@@ -93,3 +93,6 @@ export function rdnValue(dn: string): string {
   const first = splitDn(dn)[0] ?? '';
   return unescapeValue(first.slice(first.indexOf('=') + 1));
 }
+
+/** The DNS name of a domain from a DN in it: its DC= components (DC=corp,DC=example,DC=com → corp.example.com). */
+export const dnsDomainOf = (dn: string): string => dn.split(',').filter((p) => /^DC=/i.test(p.trim())).map((p) => p.trim().slice(3)).join('.');

@@ -10,10 +10,15 @@ import { AdConnection } from './connection.ts';
 export async function readLockoutThreshold(config: ActiveDirectoryConfig, password: string): Promise<number> {
   const conn = await AdConnection.open(config, password);
   try {
-    const { entries } = await conn.search({ base: conn.rootDse.defaultNamingContext, scope: 'base', filter: '(objectClass=*)', attributes: ['lockoutThreshold'] });
-    const value = Number(entries[0]?.attributes.get('lockoutthreshold')?.values[0]?.toString('utf8') ?? '0');
-    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+    return await lockoutThresholdOf(conn);
   } finally {
     await conn.close();
   }
+}
+
+/** The same, on an open connection. */
+export async function lockoutThresholdOf(conn: AdConnection): Promise<number> {
+  const { entries } = await conn.search({ base: conn.rootDse.defaultNamingContext, scope: 'base', filter: '(objectClass=*)', attributes: ['lockoutThreshold'] });
+  const value = Number(entries[0]?.attributes.get('lockoutthreshold')?.values[0]?.toString('utf8') ?? '0');
+  return Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }

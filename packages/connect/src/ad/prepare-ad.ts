@@ -23,6 +23,7 @@ import { ShowDeletedControl } from './controls/show-deleted-control.ts';
 import { OWNER_SECURITY_INFORMATION, SdFlagsControl } from './controls/sd-flags-control.ts';
 import { consistencyGuidAttributeId } from './consistency-guid.ts';
 import { sidToString } from './guid.ts';
+import { dnsDomainOf } from './dn.ts';
 import { AccessRight, AceFlag, AceType, addAllowAces, describeAce, parseSecurityDescriptor, serializeSecurityDescriptor, type Ace } from './security-descriptor.ts';
 
 /** Extended rights and schema ids (MS-ADTS 5.1.3.2.1, MS-ADA). */
@@ -75,8 +76,6 @@ function withRid(domainSid: Buffer, rid: number): Buffer {
   out.writeUInt32LE(rid, domainSid.length);
   return out;
 }
-
-const dnsDomainOf = (dn: string) => dn.split(',').filter((p) => /^DC=/i.test(p.trim())).map((p) => p.trim().slice(3)).join('.');
 
 /** A password for the service account: 32 characters from four classes, which any AD complexity policy accepts. */
 function newPassword(): string {

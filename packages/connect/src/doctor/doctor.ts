@@ -15,6 +15,8 @@ import { httpExchange } from '../cloud/http.ts';
 import { loadCredentials } from '../cloud/credentials-file.ts';
 import { CloudClient } from '../cloud/cloud-client.ts';
 import { ConnectError } from '../errors.ts';
+import { dnsDomainOf } from '../ad/dn.ts';
+import { lockoutThresholdOf } from '../ad/domain-policy.ts';
 import { DrsClient } from '../drsr/drs-client.ts';
 import { ATTRIBUTE_OID } from '../drsr/drsuapi/prefix-table.ts';
 import { hashSourceHost, ntlmAccount } from '../phs/from-config.ts';
@@ -117,8 +119,7 @@ export async function runDoctor(loaded: LoadedConfig): Promise<Check[]> {
 async function lockoutCheck(conn: AdConnection): Promise<Check> {
   const name = 'smart lockout below the domain\'s';
   try {
-    const { entries } = await conn.search({ base: conn.rootDse.defaultNamingContext, scope: 'base', filter: '(objectClass=*)', attributes: ['lockoutThreshold'] });
-    const threshold = Number(entries[0]?.attributes.get('lockoutthreshold')?.values[0]?.toString('utf8') ?? '0');
+    const threshold = await lockoutThresholdOf(conn);
     if (!threshold) return { name, status: 'pass', detail: 'the domain never locks accounts; the cloud\'s smart lockout alone protects pass-through sign-ins' };
     if (threshold <= 1) return { name, status: 'warn', detail: `the domain locks an account after ${threshold} failed sign-in: with pass-through, every wrong password typed in the cloud locks the account on-premises`, fix: 'raise the domain\'s account lockout threshold (Default Domain Policy), or use password hash synchronization' };
     return { name, status: 'pass', detail: `the domain locks after ${threshold} failures; the cloud keeps its smart lockout for pass-through below that (at most ${threshold - 1} from one address)` };
@@ -129,7 +130,7 @@ async function lockoutCheck(conn: AdConnection): Promise<Check> {
 
 /** The DNS name of the domain and the forest's alternative UPN suffixes (uPNSuffixes on CN=Partitions). */
 async function forestUpnSuffixes(conn: AdConnection): Promise<string[]> {
-  const dns = conn.rootDse.defaultNamingContext.split(',').filter((p) => /^DC=/i.test(p.trim())).map((p) => p.trim().slice(3)).join('.').toLowerCase();
+  const dns = dnsDomainOf(conn.rootDse.defaultNamingContext).toLowerCase();
   const { entries } = await conn.search({ base: `CN=Partitions,${conn.rootDse.configurationNamingContext}`, scope: 'base', filter: '(objectClass=*)', attributes: ['uPNSuffixes'] });
   const extra = entries[0]?.attributes.get('upnsuffixes')?.values.map((v) => v.toString('utf8').toLowerCase()) ?? [];
   return [...new Set([dns, ...extra])];
