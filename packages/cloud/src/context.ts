@@ -39,5 +39,7 @@ export interface CloudContext {
     certificatePin: string | null;
     /** The agent package handed out for download, if the deployment has one. */
     agentPackage: AgentPackageInfo | null;
+    /** The admin center's built files, served under /admin. */
+    adminCenterDir: string;
   };
 }

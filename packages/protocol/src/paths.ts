@@ -27,7 +27,17 @@ export const paths = {
     passwordHashes: '/sync/v1/password-hashes',
   },
   health: '/healthz',
+  /** The admin center, a web app; its pages live below this path (Users › Active users is `/admin/users`). */
+  adminCenter: '/admin',
 } as const;
+
+/**
+ * The admin center's OpenID client, present in every tenant: a public client
+ * (authorization code with PKCE, no secret) whose redirect URI is the admin
+ * center itself. Its access tokens carry the signed-in user, and the admin API
+ * grants them what that user's roles allow.
+ */
+export const adminCenterClientId = 'skybridge-admin-center';
 
 /** The audience (resource indicator) of access tokens for the cloud's own APIs. */
 export const apiResource = (publicUrl: string): string => `${publicUrl.replace(/\/$/, '')}/api`;

@@ -1,13 +1,17 @@
 import type { Principal } from '../auth/principal.ts';
 import type { Queryable } from '../store/store.ts';
 
-/** Who acted: an API client (or, once sign-in exists, a user) of the tenant, an agent, or the deployment operator. */
+/** Who acted: an API client or a user (through the admin center) of the tenant, an agent, or the deployment operator. */
 export interface Actor {
   type: 'client' | 'user' | 'agent' | 'operator';
   id: string;
 }
 
-export const actorOf = (p: Principal): Actor => (p.kind === 'agent' && p.agentId ? { type: 'agent', id: p.agentId } : { type: 'client', id: p.clientId });
+export const actorOf = (p: Principal): Actor => {
+  if (p.kind === 'agent' && p.agentId) return { type: 'agent', id: p.agentId };
+  if (p.kind === 'user' && p.userId) return { type: 'user', id: p.userId };
+  return { type: 'client', id: p.clientId };
+};
 export const operatorActor: Actor = { type: 'operator', id: 'operator' };
 
 /**

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
-import { isRole, type Role } from '@skybridge/protocol';
+import { adminCenterClientId, isRole, type Role } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { SkybridgeError } from '../http/problem.ts';
 import { loadSigningKeys, publicJwk } from './signing-keys.ts';
@@ -13,7 +13,9 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * resolves the caller. The signature is checked against the tenant's keys,
  * the issuer and audience must be this cloud's, and the client must still
  * exist and be enabled: disabling a client or removing a role takes effect
- * at once, not when its token expires.
+ * at once, not when its token expires. A token of the admin center carries a
+ * user: the user must still exist and be enabled, and the caller gets the
+ * roles that user holds now.
  */
 export class AccessTokens {
   readonly #store: Store;
@@ -51,6 +53,7 @@ export class AccessTokens {
     }
     const clientId = typeof claims.client_id === 'string' ? claims.client_id : null;
     if (!clientId) throw invalid('the access token names no client');
+    if (clientId === adminCenterClientId) return this.#user(tenantId, claims.sub);
     const { rows } = await this.#store.query<{ kind: string; agent_id: string | null; roles: string[] | null }>(
       `SELECT c.kind, a.id AS agent_id,
               (SELECT array_agg(role) FROM role_assignments r
@@ -62,7 +65,21 @@ export class AccessTokens {
     const row = rows[0];
     if (!row || row.kind === 'app') throw invalid('the client of this access token is disabled or unknown');
     const roles = new Set<Role>((row.roles ?? []).filter(isRole));
-    return { tenantId, kind: row.kind === 'agent' ? 'agent' : 'client', clientId, agentId: row.agent_id, roles };
+    return { tenantId, kind: row.kind === 'agent' ? 'agent' : 'client', clientId, agentId: row.agent_id, userId: null, roles };
+  }
+
+  async #user(tenantId: string, sub: string | undefined): Promise<Principal> {
+    if (!sub || !uuid.test(sub)) throw invalid('the access token names no user');
+    const { rows } = await this.#store.query<{ roles: string[] | null }>(
+      `SELECT (SELECT array_agg(role) FROM role_assignments r
+                WHERE r.tenant_id = o.tenant_id AND r.principal_type = 'user' AND r.principal_id = o.id::text) AS roles
+         FROM directory_objects o
+        WHERE o.id = $1 AND o.tenant_id = $2 AND o.object_type = 'user' AND o.deleted_at IS NULL AND o.account_enabled`,
+      [sub, tenantId],
+    );
+    if (!rows[0]) throw invalid('the signed-in user is deleted or blocked: sign in again with an enabled account');
+    const roles = new Set<Role>((rows[0].roles ?? []).filter(isRole));
+    return { tenantId, kind: 'user', clientId: adminCenterClientId, agentId: null, userId: sub, roles };
   }
 
   /** The tenant's keys changed (rotation): read them again at the next token. */

@@ -1,5 +1,24 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { adminCenterClientId, paths } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
+
+/**
+ * The admin center's client, the same in every tenant: public (PKCE, no
+ * secret), redirecting only to the admin center of this cloud.
+ */
+export function adminCenterClient(publicUrl: string): AdapterPayload {
+  const home = `${publicUrl.replace(/\/$/, '')}${paths.adminCenter}/`;
+  return {
+    client_id: adminCenterClientId,
+    client_name: 'Skybridge admin center',
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [home],
+    post_logout_redirect_uris: [home],
+  };
+}
 
 /**
  * oidc-provider's storage contract, on the cloud store, scoped to one tenant.
@@ -10,11 +29,13 @@ export class TenantOidcAdapter implements Adapter {
   readonly #store: Store;
   readonly #tenantId: string;
   readonly #model: string;
+  readonly #publicUrl: string;
 
-  constructor(store: Store, tenantId: string, model: string) {
+  constructor(store: Store, tenantId: string, model: string, publicUrl: string) {
     this.#store = store;
     this.#tenantId = tenantId;
     this.#model = model;
+    this.#publicUrl = publicUrl;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -31,6 +52,7 @@ export class TenantOidcAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (this.#model === 'Client') {
+      if (id === adminCenterClientId) return adminCenterClient(this.#publicUrl);
       const { rows } = await this.#store.query<{ metadata: AdapterPayload }>(
         'SELECT metadata FROM oidc_clients WHERE client_id = $1 AND tenant_id = $2 AND NOT disabled',
         [id, this.#tenantId],

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import Provider, { errors as oidcErrors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { apiResource } from '@skybridge/protocol';
+import { adminCenterClientId, apiResource } from '@skybridge/protocol';
 import type { Store } from '../store/store.ts';
 import { TenantOidcAdapter } from './oidc-adapter.ts';
 import { loadSigningKeys } from './signing-keys.ts';
@@ -99,7 +99,7 @@ export class OidcProviders {
     if (keys.length === 0) throw new Error(`tenant ${tenantId} has no signing keys`);
     const audience = this.audience;
     const configuration: Configuration = {
-      adapter: (name: string) => new TenantOidcAdapter(store, tenantId, name),
+      adapter: (name: string) => new TenantOidcAdapter(store, tenantId, name, this.#options.publicUrl),
       jwks: { keys: keys as never },
       cookies: { keys: this.#options.cookieKeys },
       clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
@@ -118,13 +118,17 @@ export class OidcProviders {
         url: (_ctx, interaction) => `${this.issuer(tenantId)}/interaction/${interaction.uid}`,
         policy: signInPolicy(store, tenantId),
       },
-      // applications an administrator registered are consented for the tenant's users
+      // applications an administrator registered are consented for the tenant's users;
+      // the admin center (first party) is consented to call the cloud's APIs as the user
       loadExistingGrant: async (ctx) => {
-        const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
+        const clientId = ctx.oidc.client!.clientId;
+        const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(clientId);
         if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-        if (!ctx.oidc.client!.clientId.startsWith('app-') || !ctx.oidc.session?.accountId) return undefined;
-        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session.accountId });
+        const adminCenter = clientId === adminCenterClientId;
+        if ((!clientId.startsWith('app-') && !adminCenter) || !ctx.oidc.session?.accountId) return undefined;
+        const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
         grant.addOIDCScope('openid profile email');
+        if (adminCenter) grant.addResourceScope(audience, 'api');
         await grant.save();
         return grant;
       },
@@ -142,8 +146,8 @@ export class OidcProviders {
         revocation: { enabled: true },
         resourceIndicators: {
           enabled: true,
-          // API clients and agents get tokens for the cloud's APIs; a user signing in to an app gets none (only its userinfo)
-          defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' ? audience : undefined) as string,
+          // API clients, agents and the admin center get tokens for the cloud's APIs; a user signing in to an app gets none (only its userinfo)
+          defaultResource: (ctx) => (ctx.oidc.params?.grant_type === 'client_credentials' || ctx.oidc.client?.clientId === adminCenterClientId ? audience : undefined) as string,
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx, resource) => {
             if (resource !== audience) throw new oidcErrors.InvalidTarget(`unknown resource: use ${audience}`);

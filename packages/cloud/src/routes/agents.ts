@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/audit-log.ts';
-import { compareVersions, currentAgentVersion, heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
+import { compareVersions, currentAgentVersion, heartbeatRequest, heartbeatResponse, registerRequest, type HeartbeatRequest, type Role } from '@skybridge/protocol';
 import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
 import { notFound, SkybridgeError } from '../http/problem.ts';
 import type { CloudContext } from '../context.ts';
@@ -117,10 +117,29 @@ export const agentRoutes: RouteDef[] = [
         'UPDATE agents SET last_heartbeat_at = now(), version = $3, health = $4 WHERE tenant_id = $1 AND id = $2',
         [ctx.principal.tenantId, ctx.principal.agentId, beat.version, beat],
       );
+      if (beat.lastCycle) await recordCycle(ctx.cloud.store, ctx.principal.tenantId, ctx.principal.agentId!, beat.lastCycle);
       return json(heartbeatResponse.parse({ serverTime: new Date().toISOString() }));
     },
   }),
 ];
+
+/** Keeps the cycles agents report (one row per agent and start), the newest 500 per tenant, for the admin center's history. */
+async function recordCycle(q: Queryable, tenantId: string, agentId: string, c: NonNullable<HeartbeatRequest['lastCycle']>) {
+  const { rowCount } = await q.query(
+    `INSERT INTO sync_cycles (tenant_id, agent_id, kind, started_at, finished_at, adds, updates, deletes, errors)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (tenant_id, agent_id, started_at) DO UPDATE SET finished_at = EXCLUDED.finished_at, adds = EXCLUDED.adds,
+       updates = EXCLUDED.updates, deletes = EXCLUDED.deletes, errors = EXCLUDED.errors
+     WHERE sync_cycles.finished_at IS DISTINCT FROM EXCLUDED.finished_at OR sync_cycles.errors <> EXCLUDED.errors`,
+    [tenantId, agentId, c.kind, c.startedAt, c.finishedAt, c.adds, c.updates, c.deletes, c.errors],
+  );
+  if (rowCount > 0) {
+    await q.query(
+      `DELETE FROM sync_cycles WHERE tenant_id = $1 AND started_at < (SELECT started_at FROM sync_cycles WHERE tenant_id = $1 ORDER BY started_at DESC OFFSET 499 LIMIT 1)`,
+      [tenantId],
+    );
+  }
+}
 
 function presentAgent(r: AgentRow, connection: { connectedAt: Date; version: string | null } | null) {
   return {

@@ -7,6 +7,7 @@ import { SkybridgeError, notFound } from '../http/problem.ts';
 import { getObject, isUuid, objectColumns, presentObject, type ObjectRow } from '../directory/objects.ts';
 import { createCloudObject, deleteCloudObject, updateObject } from '../directory/admin-writes.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../directory/pagination.ts';
+import { parseListQuery, searchObjects } from '../directory/object-search.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { addMembers, removeMembers } from '../directory/memberships.ts';
 import { actorOf } from '../audit/audit-log.ts';
@@ -41,22 +42,15 @@ function splitFields(body: Record<string, unknown>) {
 
 async function listObjects(ctx: RequestContext<Principal>, type: ObjectType) {
   const limit = pageSize(ctx.query);
-  const cursor = decodeCursor(ctx.query.get('cursor'), (v): v is { id: string } => typeof v.id === 'string' && isUuid(v.id));
-  const { rows } = await ctx.cloud.store.query<ObjectRow>(
-    `SELECT ${objectColumns} FROM directory_objects
-      WHERE tenant_id = $1 AND object_type = $2 AND deleted_at IS NULL AND id > $3::uuid
-      ORDER BY id LIMIT $4`,
-    [ctx.principal.tenantId, type, cursor?.id ?? '00000000-0000-0000-0000-000000000000', limit + 1],
-  );
-  const page = rows.slice(0, limit);
-  return json({ items: page.map(presentObject), nextCursor: rows.length > limit ? encodeCursor({ id: page.at(-1)!.id }) : null });
+  const { rows, nextCursor } = await searchObjects(ctx.cloud.store, ctx.principal.tenantId, type, parseListQuery(ctx.query), limit);
+  return json({ items: rows.map(presentObject), nextCursor });
 }
 
 function objectRoutes(type: ObjectType): RouteDef[] {
   const base = `/api/v1/${collections[type]}`;
   return [
     tenantRoute({
-      method: 'GET', path: base, roles: directoryReaders, summary: `Lists the tenant's ${collections[type]}, a page at a time (limit, cursor).`,
+      method: 'GET', path: base, roles: directoryReaders, summary: `Lists the tenant's ${collections[type]}, a page at a time (limit, cursor); search= finds a prefix of the display name, UPN or mail; filter= synced, cloud, licensed, unlicensed or blocked; orderBy=displayName sorts by name.`,
       handler: (ctx) => listObjects(ctx, type),
     }),
     tenantRoute({

@@ -6,6 +6,7 @@ import { TenantWrite } from '../directory/tenant-lock.ts';
 import { assignRole, badRole, isPrincipalType, listAssignments, removeRole, roleCounts, roleDescriptions } from '../roles/role-assignments.ts';
 import { directoryReaders } from './directory.ts';
 import { notFound } from '../http/problem.ts';
+import { getObject } from '../directory/objects.ts';
 
 /** Only a Global Administrator gives or takes roles. */
 const roleAdmins: readonly Role[] = ['GlobalAdministrator'];
@@ -21,6 +22,17 @@ export const roleRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const counts = await roleCounts(ctx.cloud.store, ctx.principal.tenantId);
       return json({ items: roles.map((r) => ({ id: r, displayName: roleDisplayNames[r], description: roleDescriptions[r], memberCount: counts.get(r) ?? 0 })) });
+    },
+  }),
+  tenantRoute({
+    method: 'GET', path: '/api/v1/users/:id/roles', roles: directoryReaders, summary: 'The admin roles a user holds.',
+    handler: async (ctx) => {
+      const user = await getObject(ctx.cloud.store, ctx.principal.tenantId, 'user', ctx.params.id!);
+      const { rows } = await ctx.cloud.store.query<{ role: string; created_at: Date | string }>(
+        `SELECT role, created_at FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'user' AND principal_id = $2 ORDER BY role`,
+        [ctx.principal.tenantId, user.id],
+      );
+      return json({ items: rows.filter((r) => isRole(r.role)).map((r) => ({ id: r.role, displayName: roleDisplayNames[r.role as Role], assignedDateTime: new Date(r.created_at).toISOString() })) });
     },
   }),
   tenantRoute({

@@ -56,6 +56,30 @@ export const syncRoutes: RouteDef[] = [
     },
   }),
   tenantRoute({
+    method: 'GET', path: '/api/v1/sync/cycles', roles: directoryReaders,
+    summary: 'The synchronization cycles the agents reported, newest first: kind (full or delta), start, end, and the adds, updates, deletes and errors they exported (limit, cursor).',
+    handler: async (ctx) => {
+      const limit = pageSize(ctx.query, 20, 500);
+      const before = decodeCursor(ctx.query.get('cursor'), (v): v is { s: string } => typeof v.s === 'string' && !Number.isNaN(Date.parse(v.s)));
+      const { rows } = await ctx.cloud.store.query<{ agent_id: string; hostname: string | null; kind: string; started_at: Date | string; finished_at: Date | string | null; adds: number; updates: number; deletes: number; errors: number }>(
+        `SELECT c.agent_id, a.hostname, c.kind, c.started_at, c.finished_at, c.adds, c.updates, c.deletes, c.errors
+           FROM sync_cycles c LEFT JOIN agents a ON a.id = c.agent_id
+          WHERE c.tenant_id = $1 AND ($2::timestamptz IS NULL OR c.started_at < $2)
+          ORDER BY c.started_at DESC LIMIT $3`,
+        [ctx.principal.tenantId, before?.s ?? null, limit + 1],
+      );
+      const page = rows.slice(0, limit);
+      const iso = (v: Date | string) => new Date(v).toISOString();
+      return json({
+        items: page.map((r) => ({
+          agentId: r.agent_id, agentHostname: r.hostname, kind: r.kind, startedDateTime: iso(r.started_at), finishedDateTime: r.finished_at ? iso(r.finished_at) : null,
+          adds: r.adds, updates: r.updates, deletes: r.deletes, errors: r.errors,
+        })),
+        nextCursor: rows.length > limit ? encodeCursor({ s: iso(page.at(-1)!.started_at) }) : null,
+      });
+    },
+  }),
+  tenantRoute({
     method: 'GET', path: '/api/v1/sync/errors', roles: directoryReaders,
     summary: 'Objects the cloud refused from directory synchronization, with category, code, message and on-premises DN (limit, cursor).',
     handler: async (ctx) => {

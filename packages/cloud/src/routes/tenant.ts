@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { roleDisplayNames, roles } from '@skybridge/protocol';
 import { json, tenantRoute, type RequestContext, type RouteDef } from '../http/route.ts';
 import type { Principal } from '../auth/principal.ts';
 import { notFound } from '../http/problem.ts';
@@ -85,6 +86,29 @@ async function readTenant(ctx: RequestContext<Principal>) {
 }
 
 export const tenantRoutes: RouteDef[] = [
+  tenantRoute({
+    method: 'GET', path: '/api/v1/me', roles,
+    summary: 'Who is calling: the signed-in user (admin center) or the API client, its roles, and its tenant.',
+    handler: async (ctx) => {
+      const p = ctx.principal;
+      const { rows } = await ctx.cloud.store.query<{ name: string; initial_domain: string; display_name: string | null; upn: string | null; client_name: string | null }>(
+        `SELECT t.name, t.initial_domain,
+                (SELECT display_name FROM directory_objects WHERE id::text = $2 AND tenant_id = t.id) AS display_name,
+                (SELECT upn FROM directory_objects WHERE id::text = $2 AND tenant_id = t.id) AS upn,
+                (SELECT display_name FROM oidc_clients WHERE client_id = $3 AND tenant_id = t.id) AS client_name
+           FROM tenants t WHERE t.id = $1`,
+        [p.tenantId, p.userId ?? '', p.clientId],
+      );
+      const r = rows[0]!;
+      return json({
+        tenant: { id: p.tenantId, name: r.name, initialDomain: r.initial_domain },
+        principal: p.kind === 'user'
+          ? { type: 'user', id: p.userId, displayName: r.display_name, userPrincipalName: r.upn }
+          : { type: p.kind, id: p.kind === 'agent' ? p.agentId : p.clientId, displayName: r.client_name },
+        roles: roles.filter((role) => p.roles.has(role)).map((role) => ({ id: role, displayName: roleDisplayNames[role] })),
+      });
+    },
+  }),
   tenantRoute({
     method: 'GET', path: '/api/v1/tenant', roles: [...directoryReaders, 'DirectorySynchronizationAccounts'],
     summary: 'The caller\'s tenant: name, domains, quotas, object count and whether directory synchronization is on.',

@@ -27,6 +27,7 @@ import { isUuid } from '../directory/objects.ts';
 import { SyncThrottle } from '../sync/throttle.ts';
 import { handleInteraction } from '../signin/interactions.ts';
 import { handleCommon } from '../signin/home-realm.ts';
+import { defaultAdminCenterDir, serveAdminCenter } from '../admin-center/static-files.ts';
 import { handleFederationCallback } from '../signin/federation.ts';
 import { handleSamlResponse } from '../signin/saml-federation.ts';
 
@@ -52,6 +53,8 @@ export interface CloudOptions {
   outboundCa?: string;
   /** The agent package to hand out (scripts/build-agent-package.ts) */
   agentPackage?: string;
+  /** The admin center's built files (default packages/cloud/web/dist, written by npm run build:web) */
+  adminCenterDir?: string;
   quotas?: Partial<Quotas>;
   bodyLimit?: number;
   logger?: Logger;
@@ -127,6 +130,7 @@ export async function startCloud(options: CloudOptions): Promise<RunningCloud> {
         bodyLimit: options.bodyLimit ?? 4 * 1024 * 1024,
         certificatePin: tls?.pin ?? null,
         agentPackage: options.agentPackage ? loadAgentPackage(options.agentPackage) : null,
+        adminCenterDir: options.adminCenterDir ?? defaultAdminCenterDir,
       },
     };
     const app = buildApp(context, routes);
@@ -207,6 +211,7 @@ async function dispatch(cloud: CloudContext, req: IncomingMessage, res: ServerRe
     if (rest === '/federation/saml') return handleSamlResponse(cloud, await cloud.oidc.get(tenantId), tenantId, req, res);
     return cloud.oidc.handle(req, res, tenantId, rest);
   }
+  if (serveAdminCenter(cloud.config.adminCenterDir, req, res)) return;
   return api(req, res);
 }
 
