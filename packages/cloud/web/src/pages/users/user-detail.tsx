@@ -1,0 +1,5 @@
+// PLACEHOLDER: being written (admin center issue 9); replaced before commit.
+import { PageHeader } from '../../components/page.tsx';
+export function UserDetailPage() {
+  return <PageHeader title="User" />;
+}
