@@ -41,4 +41,6 @@ if [ ! -d "$root/node_modules" ] || [ ! -f "$stamp" ] || ! cmp -s "$root/package
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
   cp "$root/package-lock.json" "$stamp"
 fi
+# The admin center the cloud serves: rebuilt when its sources changed (a few seconds).
+"$nodebin/node" "$root/scripts/build-admin-center.ts" --if-stale >&2
 echo "$nodebin"

@@ -9,6 +9,7 @@ PATH="$nodebin:$PATH"; export PATH
 cd "$root"
 echo "skybridge: node $(node --version); typechecking"
 node node_modules/typescript/bin/tsc -p tsconfig.json
+node node_modules/typescript/bin/tsc -p packages/cloud/web/tsconfig.json
 echo "skybridge: running tests"
 # shellcheck disable=SC2046
 exec node --test --test-timeout=180000 --test-concurrency=2 $(find packages -path '*/node_modules' -prune -o -path '*/test/*' -name '*.test.ts' -print | sort)

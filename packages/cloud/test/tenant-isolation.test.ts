@@ -137,6 +137,17 @@ const cases: Record<string, Case> = {
     assert.deepEqual(await listIds(w, w.adminA, `/api/v1/groups/${w.ids.group}/members`), [w.ids.user]);
   },
   'GET /api/v1/openapi.json': sameForEveryTenant('/api/v1/openapi.json'),
+  'GET /api/v1/me': async (w) => {
+    const res = await w.t.call('GET', '/api/v1/me', { token: w.adminB });
+    assert.equal(res.body.tenant.id, w.b.tenantId);
+    assert.ok(!JSON.stringify(res.body).includes(w.a.initialDomain));
+  },
+  'GET /api/v1/users/:id/roles': (w) => notFound(w, 'GET', `/api/v1/users/${w.ids.user}/roles`),
+  'GET /api/v1/sync/cycles': async (w) => {
+    await w.agentA.heartbeat({ version: '0.1.0', role: 'active', lastCycle: { kind: 'full', startedAt: new Date().toISOString(), finishedAt: null, adds: 3, updates: 0, deletes: 0, errors: 0 } });
+    assert.equal((await w.t.call('GET', '/api/v1/sync/cycles', { token: w.adminA })).body.items.length, 1);
+    assert.deepEqual((await w.t.call('GET', '/api/v1/sync/cycles', { token: w.adminB })).body.items, []);
+  },
   'GET /api/v1/tenant': async (w) => {
     const res = await w.t.call('GET', '/api/v1/tenant', { token: w.adminB });
     assert.equal(res.body.id, w.b.tenantId);

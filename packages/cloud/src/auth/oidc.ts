@@ -102,7 +102,8 @@ export class OidcProviders {
       adapter: (name: string) => new TenantOidcAdapter(store, tenantId, name, this.#options.publicUrl),
       jwks: { keys: keys as never },
       cookies: { keys: this.#options.cookieKeys },
-      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      // 'none': the admin center, a public client (PKCE); every other client authenticates
+      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
       enabledJWA: { clientAuthSigningAlgValues: ['ES256', 'RS256', 'PS256'] },
       scopes: ['openid', 'profile', 'email', 'offline_access', 'api'],
       claims: { openid: ['sub', 'oid', 'tid'], profile: ['name', 'preferred_username', 'upn', 'onprem_immutable_id'], email: ['email'] },
