@@ -66,8 +66,10 @@ export async function signInFirstAdmin(page: Page, cloudUrl: string, tenant: Cre
     await tabTo(page, page.getByLabel('Password', { exact: true }));
     await page.keyboard.type(tenant.admin.oneTimePassword);
     await page.keyboard.press('Enter');
-    await page.getByLabel('New password').waitFor();
-    await tabTo(page, page.getByLabel('New password'));
+    await page.getByLabel('New password', { exact: true }).waitFor();
+    await tabTo(page, page.getByLabel('Current password'));
+    await page.keyboard.type(tenant.admin.oneTimePassword);
+    await page.keyboard.press('Tab');
     await page.keyboard.type(password);
     await page.keyboard.press('Tab');
     await page.keyboard.type(password);
@@ -76,7 +78,8 @@ export async function signInFirstAdmin(page: Page, cloudUrl: string, tenant: Cre
     await page.getByLabel('Email or user name').fill(tenant.admin.userPrincipalName);
     await page.getByLabel('Password', { exact: true }).fill(tenant.admin.oneTimePassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByLabel('New password').fill(password);
+    await page.getByLabel('Current password').fill(tenant.admin.oneTimePassword);
+    await page.getByLabel('New password', { exact: true }).fill(password);
     await page.getByLabel('Confirm the new password').fill(password);
     await page.getByRole('button', { name: 'Change password and sign in' }).click();
   }
@@ -99,6 +102,9 @@ export async function tabTo(page: Page, target: Locator, max = 80): Promise<void
   const name = await handle.evaluate((el) => el.getAttribute('aria-label') ?? el.textContent ?? el.outerHTML.slice(0, 80));
   assert.fail(`"${name?.trim()}" was not reached with ${max} presses of Tab`);
 }
+
+/** A link of the admin center's navigation. */
+export const navLink = (page: Page, name: string): Locator => page.getByRole('navigation', { name: 'Admin center' }).getByRole('link', { name, exact: true });
 
 /** Tabs to a control and presses Enter on it. */
 export async function activateByKeyboard(page: Page, target: Locator, key = 'Enter'): Promise<void> {
