@@ -1,0 +1,53 @@
+import { useEffect, useRef, useState } from 'react';
+import { formatDateTime } from '../../components/format.ts';
+
+/** How many entries a log page reads at a time. */
+export const logPageSize = 50;
+
+/**
+ * Cursor paging for a log: a stack of the cursors of the pages read so far
+ * (the first page has none), so "Previous page" pops and "Next page" pushes
+ * the API's nextCursor. Mount the list with a key of its filters: new filters
+ * start again on page 1.
+ *
+ * After a page change, focus goes to the list's heading: the button that was
+ * pressed may become disabled (the first or the last page), and the reader
+ * starts again at the top of the new page.
+ */
+export function useCursorStack(headingId: string) {
+  const [stack, setStack] = useState<(string | null)[]>([null]);
+  const moved = useRef(false);
+  useEffect(() => {
+    if (!moved.current) return;
+    moved.current = false;
+    const heading = document.getElementById(headingId);
+    if (heading) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus();
+    }
+  }, [stack, headingId]);
+  return {
+    cursor: stack[stack.length - 1] ?? null,
+    page: stack.length - 1,
+    next: (cursor: string) => { moved.current = true; setStack((s) => [...s, cursor]); },
+    previous: () => { moved.current = true; setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)); },
+  };
+}
+
+/**
+ * A date from an `<input type="date">` (YYYY-MM-DD) as the start of that day
+ * in the admin's time zone, as the API's ISO date-time; `dayAfter` gives the
+ * start of the next day (an inclusive "to" date). A value that is not a date
+ * goes to the server as it is, which answers what is wrong with it.
+ */
+export function dateToIso(value: string, dayAfter = false): string | undefined {
+  if (!value) return undefined;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return value;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (dayAfter ? 1 : 0));
+  return Number.isNaN(d.getTime()) ? value : d.toISOString();
+}
+
+export function LogTime({ iso }: { iso: string }) {
+  return <time dateTime={iso}>{formatDateTime(iso)}</time>;
+}
