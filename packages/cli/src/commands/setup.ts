@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { confirm, input, password, select } from '@inquirer/prompts';
 import { stringify } from 'yaml';
 import { paths, currentAgentVersion } from '@skybridge/protocol';
-import { AdConnection, agentConfigSchema, httpExchange, registerAgent, runDoctor, saveCredentials, loadConfig, type AgentConfig } from '@skybridge/connect';
+import { AdConnection, agentConfigSchema, defaultConfigPath, defaultStateDirectory, httpExchange, registerAgent, runDoctor, saveCredentials, loadConfig, type AgentConfig } from '@skybridge/connect';
 
 const ok = (line: string) => process.stdout.write(`  ✔ ${line}\n`);
 const bad = (line: string) => process.stdout.write(`  ✖ ${line}\n`);
@@ -100,7 +100,9 @@ export async function runSetup(configPath: string): Promise<void> {
   // 4. the configuration, checked by the schema every command uses
   const config: AgentConfig = agentConfigSchema.parse({
     version: 1,
-    stateDirectory: join(dir, 'state'),
+    // beside a config in the default place, state goes where the service unit keeps it (/var/lib/skybridge, writable;
+    // /etc/skybridge is read-only to the service); a config elsewhere (a trial, a test) keeps its state next to it
+    stateDirectory: resolve(configPath) === defaultConfigPath ? defaultStateDirectory : join(dir, 'state'),
     activeDirectory: { ...activeDirectory, containers },
     cloud,
     sync: { sourceAnchor, staging },

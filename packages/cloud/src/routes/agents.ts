@@ -41,8 +41,8 @@ async function findAgent(q: Queryable, tenantId: string, id: string): Promise<Ag
 export const agentRoutes: RouteDef[] = [
   tenantRoute({
     method: 'POST', path: '/api/v1/agents/registration-tokens', roles: agentAdmins,
-    summary: 'Creates a one-time agent registration token, valid for one hour.',
-    handler: async (ctx) => json(await createRegistrationToken(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal)), 201),
+    summary: 'Creates a one-time agent registration token, valid for one hour, with the pin of the certificate this cloud serves (for `skybridge connect register --pin`; null when it serves plain HTTP behind a TLS proxy).',
+    handler: async (ctx) => json({ ...(await createRegistrationToken(ctx.cloud.store, ctx.principal.tenantId, actorOf(ctx.principal))), cloudCertificatePin: ctx.cloud.config.certificatePin }, 201),
   }),
   tenantRoute({
     method: 'GET', path: '/api/v1/agents', roles: agentAdmins, summary: 'Lists the tenant\'s registered agents with their health and connection state.',

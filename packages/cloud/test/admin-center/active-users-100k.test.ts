@@ -85,7 +85,11 @@ describe('Active users with 100,000 users (pglite)', () => {
 
     await page.getByLabel('Search users').fill('zoe');
     await page.getByLabel('Show').selectOption('synced');
-    await page.waitForFunction(() => [...document.querySelectorAll('table.data-table tbody td')].some((e) => e.textContent === 'Synced from on-premises'));
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('table.data-table tbody td[data-label="Source"]')];
+      const names = [...document.querySelectorAll('table.data-table tbody th')];
+      return cells.length > 0 && cells.every((e) => e.textContent === 'Synced from on-premises') && names.every((n) => (n.textContent ?? '').startsWith('Zoe'));
+    });
     const sources = await page.locator('table.data-table tbody td[data-label="Source"]').allInnerTexts();
     assert.ok(sources.length > 0 && sources.every((s) => s === 'Synced from on-premises'), 'the filter keeps synced users only');
     assert.ok((await page.locator('table.data-table tbody th').allInnerTexts()).every((n) => n.startsWith('Zoe')), 'search and filter together');

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -25,6 +25,15 @@ import { agentConfig, smallDc, type AgentFiles, type TestDc } from '../../../con
 import { activateByKeyboard, adminContext, adminPassword, signInAdmin, checkPage, ensureAdminCenterBuilt, launchChromium, navLink, screenshotRoot, signInFirstAdmin, tabTo } from './admin-center-kit.ts';
 
 const mailDomain = 'walk.example';
+
+/** The users table has finished loading (aria-busy is off) and shows synced users only. */
+async function syncedUsersShown(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const doc = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null; querySelectorAll(s: string): Iterable<{ textContent: string | null }> } }).document;
+    const cells = [...doc.querySelectorAll('table.data-table tbody td[data-label="Source"]')];
+    return doc.querySelector('table.data-table')?.getAttribute('aria-busy') !== 'true' && cells.length > 0 && cells.every((c) => c.textContent === 'Synced from on-premises');
+  });
+}
 const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 
 describe('the set-up walk in Chromium (pglite, Samba DC)', () => {
@@ -124,10 +133,11 @@ describe('the set-up walk in Chromium (pglite, Samba DC)', () => {
     assert.ok(command.includes(token) && command.includes('skybridge connect register'), `the registration command carries the token: ${command}`);
     await checkPage(page, shots, '05-directory-sync-token');
 
-    const caFile = join(temp, 'cloud-ca.pem');
-    writeFileSync(caFile, t.trust.ca!);
-    files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url, caFile } } });
-    const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', token]);
+    // the agent trusts the cloud's self-signed certificate by the pin the command carries (no CA file)
+    const pin = /--pin (\S+)/.exec(command)?.[1];
+    assert.ok(pin, `the command carries the cloud's certificate pin: ${command}`);
+    files = agentConfig(dc, {}, { topLevel: { cloud: { url: t.url } } });
+    const registered = await runCli(['connect', 'register', '--config', files.configPath, '--token', token, '--pin', pin]);
     assert.equal(registered.code, 0, registered.stderr);
     await runAgentUntilFirstCycle(files.configPath);
 
@@ -138,7 +148,7 @@ describe('the set-up walk in Chromium (pglite, Samba DC)', () => {
 
     await navLink(page, 'Active users').click();
     await page.getByLabel('Show').selectOption('synced');
-    await page.getByRole('cell', { name: 'Synced from on-premises' }).first().waitFor();
+    await syncedUsersShown(page);
     const sources = await page.locator('table.data-table tbody td[data-label="Source"]').allInnerTexts();
     assert.ok(sources.length >= 3 && sources.every((s) => s === 'Synced from on-premises'), `synced users, marked: ${sources.join(', ')}`);
     await checkPage(page, shots, '07-active-users-synced');
@@ -191,7 +201,7 @@ describe('the set-up walk in Chromium (pglite, Samba DC)', () => {
     await tabTo(page, page.getByLabel('Show'));
     await page.keyboard.press('ArrowDown');
     await page.waitForURL(/filter=synced/);
-    await page.getByRole('cell', { name: 'Synced from on-premises' }).first().waitFor();
+    await syncedUsersShown(page);
     // the second synced user (the mouse walk licensed the first)
     await activateByKeyboard(page, page.locator('table.data-table tbody th a').nth(1));
     await page.getByRole('heading', { name: 'Sync details' }).waitFor();

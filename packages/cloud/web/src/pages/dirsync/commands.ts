@@ -23,7 +23,8 @@ export const unpackCommand = (fileName: string) => [
 ].join('\n');
 
 export const setupCommand = `${agentCommand} setup`;
-export const registerCommand = (token: string) => `${agentCommand} register --token ${token}`;
+/** With the pin of the cloud's certificate when it has one, so that an agent trusts a self-signed cloud without a CA file. */
+export const registerCommand = (token: string, pin?: string | null) => `${agentCommand} register --token ${token}${pin ? ` --pin ${pin}` : ''}`;
 export const prepareAdCommand = `${agentCommand} prepare-ad --admin ADMINISTRATOR --dry-run\n${agentCommand} prepare-ad --admin ADMINISTRATOR`;
 export const doctorCommand = `${agentCommand} doctor`;
 export const firstSyncCommand = `${agentCommand} sync\n${agentCommand} run`;

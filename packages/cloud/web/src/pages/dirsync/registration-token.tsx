@@ -30,7 +30,7 @@ export function RegistrationTokenStep() {
               If it expires unused, create another.</p>
           </Notice>
           <CopyField label="Registration token" value={token.registrationToken} />
-          <CopyField label="Register the agent with this token" value={registerCommand(token.registrationToken)} />
+          <CopyField label="Register the agent with this token" value={registerCommand(token.registrationToken, token.cloudCertificatePin)} />
           <p className="hint">The wizard (<code>skybridge connect setup</code>) asks for the token itself; the register command is for a configuration you wrote yourself.</p>
         </>
       ) : null}

@@ -61,6 +61,8 @@ export interface AgentPackage {
 export interface RegistrationToken {
   registrationToken: string;
   expiresAt: string;
+  /** SPKI SHA-256 of the certificate the cloud serves; null behind a TLS proxy */
+  cloudCertificatePin?: string | null;
 }
 
 /** GET /sync/cycles (items) */
