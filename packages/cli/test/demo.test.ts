@@ -67,6 +67,11 @@ test('skybridge demo: domain, cloud, tenant, agent and first sync; follows a cha
     const synced = await scimUser(first, first.sampleUser.userPrincipalName);
     assert.equal(synced.totalResults, 1, 'the sample user is in the cloud');
     assert.ok(synced.Resources[0].externalId, 'with its immutable id');
+    // the admin center it prints is served, and the tenant has seats to assign
+    const adminCenter = await httpExchange(first.adminCenter, { trust: { ca: readFileSync(first.caFile, 'utf8') } });
+    assert.equal(adminCenter.status, 200);
+    assert.match(adminCenter.text, /<div id="root">/);
+    assert.equal((await call(first, '/api/v1/subscriptions')).items.find((s: { skuId: string }) => s.skuId === 'SKYBRIDGE_STANDARD')?.seats, 25);
 
     // 2. The agent follows Active Directory: a change made over LDAP reaches the cloud.
     const ldap = new Client({ url: first.domain.ldapsUrl, tlsOptions: { ca: readFileSync(first.domain.caFile), servername: first.domain.hostName } });

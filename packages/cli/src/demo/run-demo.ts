@@ -43,6 +43,8 @@ interface DemoState {
 
 export interface DemoResult {
   url: string;
+  /** the admin center, where the administrator signs in */
+  adminCenter: string;
   /** the cloud's self-signed certificate, to trust */
   caFile: string;
   tenantId: string;
@@ -105,6 +107,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // synced users sign in with their AD password, checked against the hash the agent synchronizes
       // (PATCH /api/v1/tenant {"passwordHashSync": true} does the same)
       await store.query('UPDATE tenants SET password_hash_sync = true WHERE id = $1', [tenant.tenantId]);
+      // and the organisation's purchase, so that licences can be assigned in the admin center (kept as they are on a second run)
+      await store.query(`INSERT INTO subscriptions (tenant_id, sku_id, seats) VALUES ($1, 'SKYBRIDGE_STANDARD', 25) ON CONFLICT (tenant_id, sku_id) DO NOTHING`, [tenant.tenantId]);
       return 'verified';
     });
     const agentDir = join(dir, 'agent');
@@ -134,6 +138,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const sample = seeded.passwordUsers[0]!;
     const result: DemoResult = {
       url: running.url,
+      adminCenter: `${running.url}${paths.adminCenter}/`,
       caFile,
       tenantId: tenant.tenantId,
       initialDomain: tenant.initialDomain,
@@ -200,9 +205,11 @@ function describeDemo(r: DemoResult, dir: string, caFile: string, configPath: st
 Skybridge demo is ready (${r.seconds} s)
 
   Cloud              ${r.url}   (TLS certificate ${caFile})
-  Admin center       not built yet: the web admin center arrives with its issue; use the admin API below
-  Tenant             ${r.initialDomain}  (id ${r.tenantId})
+  Admin center       ${r.adminCenter}
+                     (the browser warns about the demo's self-signed certificate: it is ${caFile})
+  Tenant             ${r.initialDomain}  (id ${r.tenantId}), 25 seats of Skybridge Standard
   Administrator      ${r.admin.userPrincipalName}   one-time password ${r.admin.oneTimePassword}
+                     (sign in to the admin center with it, then choose your own password)
   API client         ${r.apiClient.clientId}   secret ${r.apiClient.clientSecret}
   Token endpoint     ${r.tokenEndpoint}   (client_credentials, resource=${r.apiAudience})
 
