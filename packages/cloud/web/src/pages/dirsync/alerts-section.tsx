@@ -5,7 +5,7 @@ import { DataTable } from '../../components/data-table.tsx';
 import { ErrorNotice, Notice, Progress } from '../../components/feedback.tsx';
 import { formatAgo, formatDateTime } from '../../components/format.ts';
 import { Facts, Section } from '../../components/page.tsx';
-import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import type { Agent, SyncAlert } from './types.ts';
 
 const titles: Record<string, string> = {

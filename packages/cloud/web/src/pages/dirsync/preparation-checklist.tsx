@@ -42,7 +42,6 @@ export function PreparationChecklist({ me, domains, agents, isSyncAdmin }: {
   const verified = custom.filter((d) => d.isVerified);
   const unverified = custom.filter((d) => !d.isVerified);
   const initial = domains.data?.items.find((d) => d.isInitial)?.name ?? me.tenant.initialDomain;
-  const reported = agents?.filter((a) => a.lastHeartbeatDateTime) ?? [];
   const cycled = agents?.filter(hasFinishedCycle) ?? [];
   const hashesOk = agents?.filter((a) => a.health?.passwordHashSync?.ok) ?? [];
   const hashesFailing = agents?.filter((a) => a.health?.passwordHashSync && !a.health.passwordHashSync.ok) ?? [];

@@ -3,7 +3,7 @@ import { api } from '../../api/client.ts';
 import { useAction, type Loaded } from '../../api/use-api.ts';
 import { Badge, ErrorNotice, Notice, Progress } from '../../components/feedback.tsx';
 import { Section } from '../../components/page.tsx';
-import { ConfirmDialog } from './confirm-dialog.tsx';
+import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import type { Tenant } from './types.ts';
 
 const setSync = (on: boolean) => api.send<Tenant>('PATCH', '/tenant', { directorySynchronizationEnabled: on });

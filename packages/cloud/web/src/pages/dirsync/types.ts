@@ -15,15 +15,7 @@ export interface Tenant {
 }
 
 /** GET /domains (items) */
-export interface Domain {
-  name: string;
-  isInitial: boolean;
-  isDefault: boolean;
-  isVerified: boolean;
-  verifiedDateTime: string | null;
-  authenticationType: 'managed' | 'federated';
-  federation: { protocol: 'saml' | 'oidc' } | null;
-}
+export type { Domain } from '../domains/domain-types.ts';
 
 /** What an agent reports with each heartbeat (POST /agents/v1/heartbeat), as GET /agents hands it back. */
 export interface Heartbeat {

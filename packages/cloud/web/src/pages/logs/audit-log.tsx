@@ -2,10 +2,10 @@ import { useId, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, type Page } from '../../api/client.ts';
 import { useApi } from '../../api/use-api.ts';
-import { DataTable, Pager, type Column } from '../../components/data-table.tsx';
-import { Badge, ErrorNotice, Progress } from '../../components/feedback.tsx';
+import type { Column } from '../../components/data-table.tsx';
+import { Badge } from '../../components/feedback.tsx';
 import { PageHeader, Section } from '../../components/page.tsx';
-import { dateToIso, logPageSize, LogTime, useCursorStack } from './log-parts.tsx';
+import { dateToIso, logPageSize, LogResults, LogTime, useCursorStack } from './log-parts.tsx';
 
 /** GET /audit-logs items */
 interface AuditEntry {
@@ -225,21 +225,9 @@ function AuditResults({ filters, filtered, linkWith }: { filters: Filters; filte
       ),
     },
   ];
-  const items = log.data?.items ?? [];
   return (
-    <Section title="Changes" id="audit-results">
-      <ErrorNotice error={log.error} title="The audit log could not be read: check the filters (an action from the list, dates), or reload the page" />
-      {log.loading ? <Progress label="Reading the audit log…" /> : null}
-      {log.data ? (
-        <>
-          <div className="log-table">
-            <DataTable caption="Audit log entries, newest first" columns={columns} rows={items} rowKey={(e) => e.id} busy={log.loading}
-              empty={filtered ? 'No change matches these filters.' : 'No change has been recorded yet.'} />
-          </div>
-          <Pager page={paging.page} hasNext={Boolean(log.data.nextCursor)} shown={items.length}
-            onPrevious={paging.previous} onNext={() => { if (log.data?.nextCursor) paging.next(log.data.nextCursor); }} />
-        </>
-      ) : null}
-    </Section>
+    <LogResults title="Changes" id="audit-results" log={log} paging={paging} columns={columns} rowKey={(e) => e.id}
+      errorTitle="The audit log could not be read: check the filters (an action from the list, dates), or reload the page" progressLabel="Reading the audit log…"
+      caption="Audit log entries, newest first" empty={filtered ? 'No change matches these filters.' : 'No change has been recorded yet.'} />
   );
 }

@@ -2,10 +2,10 @@ import { useId, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, type Page } from '../../api/client.ts';
 import { isApiError, useApi } from '../../api/use-api.ts';
-import { DataTable, Pager, type Column } from '../../components/data-table.tsx';
-import { Badge, ErrorNotice, Notice, Progress } from '../../components/feedback.tsx';
+import type { Column } from '../../components/data-table.tsx';
+import { Badge, ErrorNotice, Notice } from '../../components/feedback.tsx';
 import { PageHeader, Section } from '../../components/page.tsx';
-import { dateToIso, logPageSize, LogTime, useCursorStack } from './log-parts.tsx';
+import { dateToIso, logPageSize, LogResults, LogTime, useCursorStack } from './log-parts.tsx';
 
 /** GET /sign-ins items */
 interface SignIn {
@@ -194,21 +194,9 @@ function SignInResults({ filters, filtered }: { filters: Filters; filtered: bool
     },
     { header: 'Agent', className: 'log-keep', cell: (s) => (s.agentId ? <code className="log-id">{s.agentId}</code> : '—') },
   ];
-  const items = log.data?.items ?? [];
   return (
-    <Section title="Sign-ins" id="sign-in-results">
-      <ErrorNotice error={log.error} title="The sign-in log could not be read: check the filters, or reload the page" />
-      {log.loading ? <Progress label="Reading the sign-in log…" /> : null}
-      {log.data ? (
-        <>
-          <div className="log-table">
-            <DataTable caption="Sign-ins, newest first" columns={columns} rows={items} rowKey={(s) => s.id} busy={log.loading}
-              empty={filtered ? 'No sign-in matches these filters.' : 'No one has signed in yet.'} />
-          </div>
-          <Pager page={paging.page} hasNext={Boolean(log.data.nextCursor)} shown={items.length}
-            onPrevious={paging.previous} onNext={() => { if (log.data?.nextCursor) paging.next(log.data.nextCursor); }} />
-        </>
-      ) : null}
-    </Section>
+    <LogResults title="Sign-ins" id="sign-in-results" log={log} paging={paging} columns={columns} rowKey={(s) => s.id}
+      errorTitle="The sign-in log could not be read: check the filters, or reload the page" progressLabel="Reading the sign-in log…"
+      caption="Sign-ins, newest first" empty={filtered ? 'No sign-in matches these filters.' : 'No one has signed in yet.'} />
   );
 }

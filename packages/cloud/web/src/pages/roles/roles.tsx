@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { ConfirmDialog } from '../../components/confirm-dialog.tsx';
 import { Link, useSearchParams } from 'react-router';
 import { api, type Page } from '../../api/client.ts';
 import { useAction, useApi } from '../../api/use-api.ts';
@@ -95,34 +96,27 @@ function RoleMembers({ roleId, roleName, canChange, onChanged }: { roleId: strin
   const members = useApi((signal) => api.get<Members>(`/roles/${encodeURIComponent(roleId)}/members`, undefined, signal), [roleId]);
   const [done, setDone] = useState<string | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const dialog = useRef<HTMLDialogElement>(null);
-  const opener = useRef<HTMLElement | null>(null);
   const removed = useRef(false);
-
-  useEffect(() => {
-    if (removing && dialog.current && !dialog.current.open) {
-      dialog.current.showModal();
-      // a removal is destructive: the dialog opens on Cancel
-      dialog.current.querySelector<HTMLButtonElement>('[data-cancel]')?.focus();
-    }
-  }, [removing]);
+  const remove = useAction(async (m: Member) => {
+    await api.send('DELETE', `/roles/${encodeURIComponent(roleId)}/members/${m.principalType}/${encodeURIComponent(m.principalId)}`);
+    return true;
+  });
 
   const changed = (message: string) => {
     setDone(message);
     members.reload();
     onChanged();
   };
-  const askRemove = (m: Member, button: HTMLElement) => {
-    opener.current = button;
+  const askRemove = (m: Member) => {
     removed.current = false;
     setDone(null);
     setRemoving(m);
   };
-  const onDialogClose = () => {
+  const confirmRemove = async () => {
+    if (!removing || !(await remove.run(removing))) return;
+    removed.current = true;
+    changed(`${memberName(removing)} no longer holds ${roleName}.`);
     setRemoving(null);
-    // the row (and its Remove button) goes away once removed: focus the list's heading instead
-    if (removed.current || !opener.current?.isConnected) focusHeading(membersHeadingId);
-    else opener.current.focus();
   };
 
   const columns: Column<Member>[] = [
@@ -144,7 +138,7 @@ function RoleMembers({ roleId, roleName, canChange, onChanged }: { roleId: strin
     columns.push({
       header: 'Actions',
       cell: (m) => (
-        <button type="button" className="button" aria-label={`Remove ${memberName(m)} from ${roleName}`} onClick={(e) => askRemove(m, e.currentTarget)}>
+        <button type="button" className="button" aria-label={`Remove ${memberName(m)} from ${roleName}`} onClick={() => askRemove(m)}>
           Remove
         </button>
       ),
@@ -166,43 +160,30 @@ function RoleMembers({ roleId, roleName, canChange, onChanged }: { roleId: strin
           <AssignUser roleId={roleId} roleName={roleName} members={items} onAssigned={(who) => changed(`${who} now holds ${roleName}.`)} />
         ) : null}
       </Section>
-      <dialog ref={dialog} aria-labelledby="remove-role-title" onClose={onDialogClose}>
+      <ConfirmDialog
+        open={removing !== null}
+        title={removing ? `Remove ${memberName(removing)} from ${roleName}?` : ''}
+        confirmLabel="Remove"
+        progressLabel={removing ? `Removing ${memberName(removing)} from ${roleName}…` : ''}
+        errorTitle="The role was not removed"
+        running={remove.running}
+        error={remove.error}
+        onConfirm={() => void confirmRemove()}
+        onCancel={() => setRemoving(null)}
+        // the row (and its Remove button) goes away once removed: focus the list's heading instead
+        focusOnClose={() => {
+          if (!removed.current) return false;
+          focusHeading(membersHeadingId);
+          return true;
+        }}
+      >
         {removing ? (
-          <RemoveConfirm key={memberKey(removing)} roleId={roleId} roleName={roleName} member={removing}
-            onCancel={() => dialog.current?.close()}
-            onRemoved={() => {
-              removed.current = true;
-              changed(`${memberName(removing)} no longer holds ${roleName}.`);
-              dialog.current?.close();
-            }} />
+          <p>
+            {removing.principalType === 'user' ? 'The user' : 'The API client'} <strong>{memberName(removing)}</strong> will no longer hold {roleName} and loses
+            what it allows. A Global Administrator can give the role back at any time.
+          </p>
         ) : null}
-      </dialog>
-    </>
-  );
-}
-
-function RemoveConfirm({ roleId, roleName, member, onCancel, onRemoved }: { roleId: string; roleName: string; member: Member; onCancel: () => void; onRemoved: () => void }) {
-  const remove = useAction(async () => {
-    await api.send('DELETE', `/roles/${encodeURIComponent(roleId)}/members/${member.principalType}/${encodeURIComponent(member.principalId)}`);
-    return true;
-  });
-  const confirm = async () => {
-    if (await remove.run()) onRemoved();
-  };
-  const name = memberName(member);
-  return (
-    <>
-      <h2 id="remove-role-title">Remove {name} from {roleName}?</h2>
-      <p>
-        {member.principalType === 'user' ? 'The user' : 'The API client'} <strong>{name}</strong> will no longer hold {roleName} and loses
-        what it allows. A Global Administrator can give the role back at any time.
-      </p>
-      <ErrorNotice error={remove.error} title="The role was not removed" />
-      {remove.running ? <Progress label={`Removing ${name} from ${roleName}…`} /> : null}
-      <div className="dialog-actions">
-        <button type="button" className="button" data-cancel onClick={onCancel}>Cancel</button>
-        <button type="button" className="button button-danger" onClick={confirm} disabled={remove.running}>Remove</button>
-      </div>
+      </ConfirmDialog>
     </>
   );
 }
