@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { syncErrorCategories } from './errors.ts';
 import { immutableId, objectTypes } from './directory.ts';
 
 /** Public half of the agent's key pair, as a JWK. The private half never leaves the agent. */
@@ -136,7 +137,7 @@ export const syncObjectResult = z.strictObject({
   })).optional(),
   error: z
     .strictObject({
-      category: z.enum(['duplicate_attribute', 'data_validation', 'large_object', 'quota', 'other']),
+      category: z.enum(syncErrorCategories),
       code: z.string(),
       message: z.string(),
       attribute: z.string().optional(),

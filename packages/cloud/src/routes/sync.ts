@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/audit-log.ts';
-import { leaseRequest, matchPreviewRequest, passwordHashBatchRequest, pendingDeletionsReport, syncBatchRequest, type Role } from '@skybridge/protocol';
+import { leaseRequest, matchPreviewRequest, passwordHashBatchRequest, pendingDeletionsReport, syncBatchRequest, syncErrorCategories, type Role } from '@skybridge/protocol';
 import { z } from 'zod';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { SkybridgeError } from '../http/problem.ts';
@@ -81,22 +81,30 @@ export const syncRoutes: RouteDef[] = [
   }),
   tenantRoute({
     method: 'GET', path: '/api/v1/sync/errors', roles: directoryReaders,
-    summary: 'Objects the cloud refused from directory synchronization, with category, code, message and on-premises DN (limit, cursor).',
+    summary: 'Objects the cloud refused from directory synchronization, with category, code, message and on-premises DN (limit, cursor; category= keeps one category). The first page also counts the errors of each category (counts).',
     handler: async (ctx) => {
       const limit = pageSize(ctx.query);
       const after = decodeCursor(ctx.query.get('cursor'), (v): v is { i: string } => typeof v.i === 'string');
+      const category = ctx.query.get('category') || null;
+      if (category !== null && !syncErrorCategories.includes(category as never)) {
+        throw new SkybridgeError('invalid_request', `category must be one of ${syncErrorCategories.join(', ')} (got "${category}")`);
+      }
       const { rows } = await ctx.cloud.store.query<{ immutable_id: string; object_type: string; category: string; code: string; message: string; attribute: string | null; dn: string | null; first_seen_at: Date | string; last_seen_at: Date | string }>(
         `SELECT immutable_id, object_type, category, code, message, attribute, dn, first_seen_at, last_seen_at FROM sync_errors
-          WHERE tenant_id = $1 AND immutable_id > $2 ORDER BY immutable_id LIMIT $3`,
-        [ctx.principal.tenantId, after?.i ?? '', limit + 1],
+          WHERE tenant_id = $1 AND immutable_id > $2 AND ($3::text IS NULL OR category = $3) ORDER BY immutable_id LIMIT $4`,
+        [ctx.principal.tenantId, after?.i ?? '', category, limit + 1],
       );
       const page = rows.slice(0, limit);
+      const counts = after ? undefined : Object.fromEntries((await ctx.cloud.store.query<{ category: string; n: string | number }>(
+        'SELECT category, count(*) AS n FROM sync_errors WHERE tenant_id = $1 GROUP BY category', [ctx.principal.tenantId],
+      )).rows.map((r) => [r.category, Number(r.n)]));
       return json({
         items: page.map((r) => ({
           immutableId: r.immutable_id, type: r.object_type, category: r.category, code: r.code, message: r.message, attribute: r.attribute,
           onPremisesDistinguishedName: r.dn, firstSeenDateTime: new Date(r.first_seen_at).toISOString(), lastSeenDateTime: new Date(r.last_seen_at).toISOString(),
         })),
         nextCursor: rows.length > limit ? encodeCursor({ i: page.at(-1)!.immutable_id }) : null,
+        ...(counts ? { counts } : {}),
       });
     },
   }),

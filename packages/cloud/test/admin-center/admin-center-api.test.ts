@@ -152,6 +152,22 @@ for (const kind of storeKinds) {
       assert.equal((await t.call('GET', '/api/v1/sync/cycles', { token: await t.token(b) })).body.items.length, 0, 'tenant B sees none of A\'s');
     });
 
+    test('sync errors filter by category, and the first page counts every category', async () => {
+      const agent = await registerTestAgent(t, a, apiA);
+      const { epoch } = await agent.acquireLease(60);
+      const bad = randomBytes(16).toString('base64');
+      const res = await agent.sendBatch(`errors-${Date.now()}`, { epoch, operations: [{ op: 'upsert', type: 'user', immutableId: bad, attributes: { userPrincipalName: 'not a upn' } }] });
+      const category = res.results[0]!.error!.category;
+      const first = await t.call('GET', `/api/v1/sync/errors?category=${category}`, { token: adminToken });
+      assert.ok(first.body.items.some((e: { immutableId: string }) => e.immutableId === bad));
+      assert.ok(first.body.counts[category] >= 1, JSON.stringify(first.body.counts));
+      const other = category === 'quota' ? 'other' : 'quota';
+      assert.ok(!(await t.call('GET', `/api/v1/sync/errors?category=${other}`, { token: adminToken })).body.items.some((e: { immutableId: string }) => e.immutableId === bad));
+      const wrong = await t.call('GET', '/api/v1/sync/errors?category=everything', { token: adminToken });
+      assert.equal(wrong.status, 400);
+      assert.match(wrong.body.detail, /category must be one of duplicate_attribute/);
+    });
+
     test('/admin serves the app with a strict policy, and only redirects to itself', async () => {
       const index = await httpExchange(`${t.url}/admin/users/some-user`, { trust: t.trust });
       assert.equal(index.status, 200);

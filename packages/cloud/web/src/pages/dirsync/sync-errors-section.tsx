@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { api, type Page } from '../../api/client.ts';
 import { useApi } from '../../api/use-api.ts';
 import { DataTable, Pager, type Column } from '../../components/data-table.tsx';
@@ -45,7 +45,8 @@ const columns: Column<SyncError>[] = [
 /**
  * The objects the cloud refused (GET /sync/errors), a page at a time, grouped
  * by category with the object's on-premises DN and the message that says the
- * fix. An object leaves the list once a later cycle applies it.
+ * fix; the category filter and its counts are the cloud's, over every error.
+ * An object leaves the list once a later cycle applies it.
  */
 export function SyncErrorsSection({ reloadKey }: { reloadKey: number }) {
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
@@ -53,12 +54,16 @@ export function SyncErrorsSection({ reloadKey }: { reloadKey: number }) {
   const filterId = useId();
   const pageIndex = cursors.length - 1;
   const cursor = cursors[pageIndex] ?? null;
-  const errors = useApi((signal) => api.get<Page<SyncError>>('/sync/errors', { limit: pageSize, cursor }, signal), [cursor, reloadKey]);
+  const errors = useApi((signal) => api.get<Page<SyncError> & { counts?: Record<string, number> }>('/sync/errors', { limit: pageSize, cursor, category }, signal), [cursor, category, reloadKey]);
+  // the counts come with a first page (of every category); kept while paging
+  const [counts, setCounts] = useState<Record<string, number>>({});
+  const answered = errors.data?.counts;
+  useEffect(() => { if (answered && !category) setCounts(answered); }, [answered, category]);
   const items = errors.data?.items ?? [];
-  const shown = category ? items.filter((e) => e.category === category) : items;
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const present = [...new Set(items.map((e) => e.category))];
   const groups = [...categories.map((c) => c.value), ...present.filter((c) => !categories.some((x) => x.value === c))]
-    .map((c) => ({ category: c, rows: shown.filter((e) => e.category === c) }))
+    .map((c) => ({ category: c, rows: items.filter((e) => e.category === c) }))
     .filter((g) => g.rows.length > 0);
   const onlyPage = pageIndex === 0 && !errors.data?.nextCursor;
 
@@ -68,20 +73,20 @@ export function SyncErrorsSection({ reloadKey }: { reloadKey: number }) {
         it again, and it leaves this list once the cloud accepts it.</p>
       <ErrorNotice error={errors.error} title="The sync errors could not be read" />
       {errors.loading ? <Progress label="Loading sync errors…" /> : null}
-      {errors.data && (items.length > 0 || pageIndex > 0) ? (
+      {errors.data && (total > 0 || pageIndex > 0) ? (
         <div className="toolbar">
           <div className="field field-narrow">
             <label htmlFor={filterId}>Category</label>
-            <select id={filterId} value={category} onChange={(e) => setCategory(e.target.value)} aria-describedby={`${filterId}-hint`}>
-              <option value="">All categories</option>
-              {categories.map((c) => <option key={c.value} value={c.value}>{`${c.label} (${items.filter((e) => e.category === c.value).length})`}</option>)}
+            <select id={filterId} value={category} onChange={(e) => { setCursors([null]); setCategory(e.target.value); }} aria-describedby={`${filterId}-hint`}>
+              <option value="">{`All categories (${total})`}</option>
+              {categories.map((c) => <option key={c.value} value={c.value}>{`${c.label} (${counts[c.value] ?? 0})`}</option>)}
             </select>
           </div>
-          <p id={`${filterId}-hint`} className="hint">{onlyPage ? `The counts are of all ${items.length} objects with errors.` : `The counts and the filter apply to the ${items.length} objects of this page.`}</p>
+          <p id={`${filterId}-hint`} className="hint">{`${total} object${total === 1 ? '' : 's'} with errors in all; ${onlyPage ? 'all are shown' : `${pageSize} are shown a page at a time`}.`}</p>
         </div>
       ) : null}
-      {errors.data && items.length === 0 && pageIndex === 0 ? <p>No sync errors: every object the agents sent was accepted.</p> : null}
-      {errors.data && items.length > 0 && groups.length === 0 ? <p>No object on this page has errors of this category.</p> : null}
+      {errors.data && items.length === 0 && pageIndex === 0 && !category ? <p>No sync errors: every object the agents sent was accepted.</p> : null}
+      {errors.data && items.length === 0 && category ? <p>No object has errors of this category.</p> : null}
       {groups.map((g) => {
         const c = categories.find((x) => x.value === g.category);
         return (
