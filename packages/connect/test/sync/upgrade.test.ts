@@ -24,7 +24,7 @@ const userSchema = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const bulkSchema = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 
 for (const kind of storeKinds) {
-  describe(`the upgrade case at scale: 1,000 hard, 100 soft, a 15,001-member group (${kind})`, () => {
+  describe(`the upgrade case at scale: 1,000 hard, 100 soft, a 15,001-member group (${kind})`, { timeout: 1_200_000 }, () => {
     let dc: TestDc;
     let seed: UpgradeDirectory;
     let t: TestCloud;
@@ -73,7 +73,7 @@ for (const kind of storeKinds) {
       const other = seed.users[1099]!;
       foreign = { id: (await t.call('POST', '/scim/v2/Users', { token, body: { schemas: [userSchema], userName: `foreign@${d}`, externalId: Buffer.from(randomUUID()).toString('base64'), emails: [{ value: other.mail, type: 'work' }] } })).body.id, dn: other.dn };
       files = await registeredAgent(dc, t, token, { containers: [`OU=Upgrade,${dc.baseDn}`] });
-    });
+    }, { timeout: 900_000 }); // on a fresh machine the first run seeds the upgrade template (thousands of users, a 15,001-member group) once
     after(async () => {
       files?.cleanup();
       await t?.close();
