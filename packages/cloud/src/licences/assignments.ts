@@ -56,6 +56,8 @@ export async function subscriptionUsage(q: Queryable, tenantId: string): Promise
 
 export interface UserLicence {
   skuId: string;
+  /** the product's name, such as Skybridge Standard */
+  displayName: string;
   servicePlans: readonly string[];
   /** how the user holds it: directly, through these groups, or both */
   assignedDirectly: boolean;
@@ -75,7 +77,7 @@ export async function userLicences(q: Queryable, tenantId: string, userId: strin
   );
   const bySku = new Map<string, UserLicence>();
   for (const r of rows) {
-    const l = bySku.get(r.sku_id) ?? { skuId: r.sku_id, servicePlans: findSku(r.sku_id)?.servicePlans ?? [], assignedDirectly: false, viaGroups: [] };
+    const l = bySku.get(r.sku_id) ?? { skuId: r.sku_id, displayName: findSku(r.sku_id)?.displayName ?? r.sku_id, servicePlans: findSku(r.sku_id)?.servicePlans ?? [], assignedDirectly: false, viaGroups: [] };
     if (r.via_group_id) l.viaGroups.push(r.via_group_id);
     else l.assignedDirectly = true;
     bySku.set(r.sku_id, l);

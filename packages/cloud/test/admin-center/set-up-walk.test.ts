@@ -161,7 +161,7 @@ describe('the set-up walk in Chromium (pglite, Samba DC)', () => {
     if (await usage.isVisible()) await usage.fill('FR');
     await page.getByRole('button', { name: 'Assign licence' }).click();
     await page.getByText('Licence assigned').first().waitFor();
-    await page.getByRole('rowheader', { name: 'SKYBRIDGE_STANDARD' }).waitFor();
+    await page.getByRole('rowheader', { name: 'Skybridge Standard' }).waitFor();
     await checkPage(page, shots, '08-user-licensed');
 
     await dns.set(mailDomain, [{ type: 'TXT', data: txt.trim() }, { type: 'MX', exchange: 'mx.skybridge.example', preference: 0 }]);

@@ -59,7 +59,7 @@ for (const kind of storeKinds) {
       assert.match(unknown.body.detail, /subscription to SKYBRIDGE_PREMIUM/);
       const ok = await t.call('POST', `/api/v1/users/${users.ann!.id}/licenses`, { token: admin, body: { skuId: 'skybridge_basic' } });
       assert.equal(ok.status, 201);
-      assert.deepEqual(ok.body.licences, [{ skuId: 'SKYBRIDGE_BASIC', servicePlans: ['SSO_APPS', 'MAIL'], assignedDirectly: true, viaGroups: [] }]);
+      assert.deepEqual(ok.body.licences, [{ skuId: 'SKYBRIDGE_BASIC', displayName: 'Skybridge Basic', servicePlans: ['SSO_APPS', 'MAIL'], assignedDirectly: true, viaGroups: [] }]);
       assert.equal((await t.call('POST', `/api/v1/users/${users.ann!.id}/licenses`, { token: admin, body: { skuId: 'SKYBRIDGE_BASIC' } })).status, 200, 'assigning again changes nothing');
       const report = (await t.call('GET', '/api/v1/subscriptions', { token: admin })).body.items[0];
       assert.deepEqual({ seats: report.seats, consumed: report.consumed, available: report.available, direct: report.assignedDirectly }, { seats: 2, consumed: 1, available: 1, direct: 1 });

@@ -27,7 +27,7 @@ export interface Assignment {
 export interface UserLicences {
   userId: string;
   usageLocation: string | null;
-  licences: { skuId: string; servicePlans: string[]; assignedDirectly: boolean; viaGroups: string[] }[];
+  licences: { skuId: string; displayName: string; servicePlans: string[]; assignedDirectly: boolean; viaGroups: string[] }[];
   errors: { skuId: string; groupId: string; code: string; message: string; since: string }[];
 }
 

@@ -12,7 +12,7 @@ import type { User } from './user-types.ts';
 
 interface UserLicences {
   usageLocation: string | null;
-  licences: { skuId: string; servicePlans: string[]; assignedDirectly: boolean; viaGroups: string[] }[];
+  licences: { skuId: string; displayName: string; servicePlans: string[]; assignedDirectly: boolean; viaGroups: string[] }[];
   errors: { skuId: string; groupId: string; code: string; message: string; since: string }[];
 }
 interface SignIn { id: string; createdDateTime: string; appDisplayName: string | null; appId: string | null; method: string; result: string; failureReason: string | null; ipAddress: string | null }
@@ -93,11 +93,11 @@ export function UserDetailPage() {
             <DataTable
               caption="Licences of this user"
               columns={[
-                { header: 'Licence', primary: true, cell: (l) => l.skuId },
+                { header: 'Licence', primary: true, cell: (l) => l.displayName },
                 { header: 'Assigned', cell: (l) => [l.assignedDirectly ? 'Directly' : null, l.viaGroups.length ? `Through ${l.viaGroups.length} group${l.viaGroups.length === 1 ? '' : 's'}` : null].filter(Boolean).join(', ') },
                 { header: 'Services', cell: (l) => l.servicePlans.join(', ') },
                 { header: 'Actions', cell: (l) => (l.assignedDirectly && canLicense
-                  ? <button type="button" className="button" disabled={remove.running} onClick={() => void remove.run(l.skuId)} aria-label={`Remove licence ${l.skuId}`}>Remove</button>
+                  ? <button type="button" className="button" disabled={remove.running} onClick={() => void remove.run(l.skuId)} aria-label={`Remove licence ${l.displayName}`}>Remove</button>
                   : null) },
               ]}
               rows={licences.data.licences}
