@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ObjectType } from '@skybridge/protocol';
 import type { Queryable, SqlValue } from '../store/store.ts';
 import { decodeCursor, encodeCursor } from './pagination.ts';
-import { objectColumns, type ObjectRow } from './objects.ts';
+import { isUuid, objectColumns, type ObjectRow } from './objects.ts';
 import { parseWith } from '../http/validate.ts';
 
 /**
@@ -38,7 +38,8 @@ const filters: Record<NonNullable<ListQuery['filter']>, string> = {
 
 type NameCursor = { n: string; id: string };
 type IdCursor = { id: string };
-const uuidLike = /^[0-9a-f-]{36}$/;
+/** the object columns, qualified by the query's alias */
+const columns = objectColumns.split(', ').map((c) => `o.${c}`).join(', ');
 
 /** One page of a tenant's objects of one type, and the cursor of the next. */
 export async function searchObjects(q: Queryable, tenantId: string, type: ObjectType, query: ListQuery, limit: number): Promise<{ rows: ObjectRow[]; nextCursor: string | null }> {
@@ -53,20 +54,19 @@ export async function searchObjects(q: Queryable, tenantId: string, type: Object
   const byName = query.orderBy === 'displayName';
   const nameKey = `lower(coalesce(o.display_name, ''))`;
   if (byName) {
-    const c = decodeCursor(query.cursor ?? null, (v): v is NameCursor => typeof v.n === 'string' && typeof v.id === 'string' && uuidLike.test(v.id));
+    const c = decodeCursor(query.cursor ?? null, (v): v is NameCursor => typeof v.n === 'string' && typeof v.id === 'string' && isUuid(v.id));
     if (c) {
       params.push(c.n, c.id);
       where.push(`(${nameKey}, o.id) > ($${params.length - 1}, $${params.length}::uuid)`);
     }
   } else {
-    const c = decodeCursor(query.cursor ?? null, (v): v is IdCursor => typeof v.id === 'string' && uuidLike.test(v.id));
+    const c = decodeCursor(query.cursor ?? null, (v): v is IdCursor => typeof v.id === 'string' && isUuid(v.id));
     if (c) {
       params.push(c.id);
       where.push(`o.id > $${params.length}::uuid`);
     }
   }
   params.push(limit + 1);
-  const columns = objectColumns.split(', ').map((c) => `o.${c}`).join(', ');
   const { rows } = await q.query<ObjectRow & { sort_key: string }>(
     `SELECT ${columns}, ${nameKey} AS sort_key FROM directory_objects o WHERE ${where.join(' AND ')}
       ORDER BY ${byName ? `${nameKey}, o.id` : 'o.id'} LIMIT $${params.length}`,

@@ -77,7 +77,8 @@ export async function userLicences(q: Queryable, tenantId: string, userId: strin
   );
   const bySku = new Map<string, UserLicence>();
   for (const r of rows) {
-    const l = bySku.get(r.sku_id) ?? { skuId: r.sku_id, displayName: findSku(r.sku_id)?.displayName ?? r.sku_id, servicePlans: findSku(r.sku_id)?.servicePlans ?? [], assignedDirectly: false, viaGroups: [] };
+    const sku = findSku(r.sku_id);
+    const l = bySku.get(r.sku_id) ?? { skuId: r.sku_id, displayName: sku?.displayName ?? r.sku_id, servicePlans: sku?.servicePlans ?? [], assignedDirectly: false, viaGroups: [] };
     if (r.via_group_id) l.viaGroups.push(r.via_group_id);
     else l.assignedDirectly = true;
     bySku.set(r.sku_id, l);

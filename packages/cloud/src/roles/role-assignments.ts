@@ -1,4 +1,4 @@
-import { roleDisplayNames, type Role } from '@skybridge/protocol';
+import { isRole, roleDisplayNames, type Role } from '@skybridge/protocol';
 import type { Queryable } from '../store/store.ts';
 import type { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError, notFound } from '../http/problem.ts';
@@ -45,6 +45,15 @@ export async function listAssignments(q: Queryable, tenantId: string, role: Role
     [tenantId, role],
   );
   return rows.map((r) => ({ principalType: r.principal_type, principalId: r.principal_id, displayName: r.name, assignedDateTime: new Date(r.created_at).toISOString() }));
+}
+
+/** The roles a user holds, with when each was given. */
+export async function rolesOfUser(q: Queryable, tenantId: string, userId: string): Promise<{ id: Role; displayName: string; assignedDateTime: string }[]> {
+  const { rows } = await q.query<{ role: string; created_at: Date | string }>(
+    `SELECT role, created_at FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'user' AND principal_id = $2 ORDER BY role`,
+    [tenantId, userId],
+  );
+  return rows.flatMap((r) => (isRole(r.role) ? [{ id: r.role, displayName: roleDisplayNames[r.role], assignedDateTime: new Date(r.created_at).toISOString() }] : []));
 }
 
 export async function roleCounts(q: Queryable, tenantId: string): Promise<Map<string, number>> {

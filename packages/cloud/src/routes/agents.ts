@@ -1,11 +1,12 @@
 import { actorOf } from '../audit/audit-log.ts';
-import { compareVersions, currentAgentVersion, heartbeatRequest, heartbeatResponse, registerRequest, type HeartbeatRequest, type Role } from '@skybridge/protocol';
+import { compareVersions, currentAgentVersion, heartbeatRequest, heartbeatResponse, registerRequest, type Role } from '@skybridge/protocol';
 import { json, noContent, publicRoute, tenantRoute, type RouteDef } from '../http/route.ts';
 import { notFound, SkybridgeError } from '../http/problem.ts';
 import type { CloudContext } from '../context.ts';
 import { isUuid } from '../directory/objects.ts';
 import { createRegistrationToken, registerAgent, removeAgent } from '../agents/registration.ts';
 import type { Queryable } from '../store/store.ts';
+import { recordCycle } from '../sync/cycles.ts';
 
 /** Who manages agents: the roles that own hybrid identity. */
 export const agentAdmins: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator'];
@@ -122,24 +123,6 @@ export const agentRoutes: RouteDef[] = [
     },
   }),
 ];
-
-/** Keeps the cycles agents report (one row per agent and start), the newest 500 per tenant, for the admin center's history. */
-async function recordCycle(q: Queryable, tenantId: string, agentId: string, c: NonNullable<HeartbeatRequest['lastCycle']>) {
-  const { rowCount } = await q.query(
-    `INSERT INTO sync_cycles (tenant_id, agent_id, kind, started_at, finished_at, adds, updates, deletes, errors)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (tenant_id, agent_id, started_at) DO UPDATE SET finished_at = EXCLUDED.finished_at, adds = EXCLUDED.adds,
-       updates = EXCLUDED.updates, deletes = EXCLUDED.deletes, errors = EXCLUDED.errors
-     WHERE sync_cycles.finished_at IS DISTINCT FROM EXCLUDED.finished_at OR sync_cycles.errors <> EXCLUDED.errors`,
-    [tenantId, agentId, c.kind, c.startedAt, c.finishedAt, c.adds, c.updates, c.deletes, c.errors],
-  );
-  if (rowCount > 0) {
-    await q.query(
-      `DELETE FROM sync_cycles WHERE tenant_id = $1 AND started_at < (SELECT started_at FROM sync_cycles WHERE tenant_id = $1 ORDER BY started_at DESC OFFSET 499 LIMIT 1)`,
-      [tenantId],
-    );
-  }
-}
 
 function presentAgent(r: AgentRow, connection: { connectedAt: Date; version: string | null } | null) {
   return {

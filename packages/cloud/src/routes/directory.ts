@@ -4,7 +4,7 @@ import { json, noContent, tenantRoute, type RequestContext, type RouteDef } from
 import type { Principal } from '../auth/principal.ts';
 import type { Queryable } from '../store/store.ts';
 import { SkybridgeError, notFound } from '../http/problem.ts';
-import { getObject, isUuid, objectColumns, presentObject, type ObjectRow } from '../directory/objects.ts';
+import { getObject, isUuid, presentObject } from '../directory/objects.ts';
 import { createCloudObject, deleteCloudObject, updateObject } from '../directory/admin-writes.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../directory/pagination.ts';
 import { parseListQuery, searchObjects } from '../directory/object-search.ts';

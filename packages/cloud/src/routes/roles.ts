@@ -3,7 +3,7 @@ import { isRole, roleDisplayNames, roles, type Role } from '@skybridge/protocol'
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { actorOf } from '../audit/audit-log.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
-import { assignRole, badRole, isPrincipalType, listAssignments, removeRole, roleCounts, roleDescriptions } from '../roles/role-assignments.ts';
+import { assignRole, badRole, isPrincipalType, listAssignments, removeRole, roleCounts, roleDescriptions, rolesOfUser } from '../roles/role-assignments.ts';
 import { directoryReaders } from './directory.ts';
 import { notFound } from '../http/problem.ts';
 import { getObject } from '../directory/objects.ts';
@@ -28,11 +28,7 @@ export const roleRoutes: RouteDef[] = [
     method: 'GET', path: '/api/v1/users/:id/roles', roles: directoryReaders, summary: 'The admin roles a user holds.',
     handler: async (ctx) => {
       const user = await getObject(ctx.cloud.store, ctx.principal.tenantId, 'user', ctx.params.id!);
-      const { rows } = await ctx.cloud.store.query<{ role: string; created_at: Date | string }>(
-        `SELECT role, created_at FROM role_assignments WHERE tenant_id = $1 AND principal_type = 'user' AND principal_id = $2 ORDER BY role`,
-        [ctx.principal.tenantId, user.id],
-      );
-      return json({ items: rows.filter((r) => isRole(r.role)).map((r) => ({ id: r.role, displayName: roleDisplayNames[r.role as Role], assignedDateTime: new Date(r.created_at).toISOString() })) });
+      return json({ items: await rolesOfUser(ctx.cloud.store, ctx.principal.tenantId, user.id) });
     },
   }),
   tenantRoute({

@@ -9,8 +9,9 @@ import { applyPasswordHashes } from '../sync/password-hashes.ts';
 import { acquireLease, releaseLease } from '../sync/lease.ts';
 import { pageSize } from '../directory/pagination.ts';
 import { previewMatches } from '../sync/matching.ts';
-import { decodeCursor, encodeCursor } from '../directory/pagination.ts';
+import { decodeCursor, encodeCursor, listFilters } from '../directory/pagination.ts';
 import { directoryReaders } from './directory.ts';
+import { listCycles } from '../sync/cycles.ts';
 import { allowDeletes, clearPendingDeletions, listAlerts, reportPendingDeletions } from '../sync/alerts.ts';
 
 const syncRole: readonly Role[] = ['DirectorySynchronizationAccounts'];
@@ -19,6 +20,10 @@ function agentOf(principal: { agentId: string | null }): string {
   if (!principal.agentId) throw new SkybridgeError('forbidden', 'only a registered agent can synchronize: register one with a registration token');
   return principal.agentId;
 }
+
+const syncErrorFilters = z.strictObject({
+  category: z.enum(syncErrorCategories, { error: `category must be one of ${syncErrorCategories.join(', ')}` }).optional(),
+});
 
 /** who may let synchronization delete objects in bulk */
 const syncAdmins: readonly Role[] = ['GlobalAdministrator', 'HybridIdentityAdministrator'];
@@ -61,22 +66,9 @@ export const syncRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const limit = pageSize(ctx.query, 20, 500);
       const before = decodeCursor(ctx.query.get('cursor'), (v): v is { s: string } => typeof v.s === 'string' && !Number.isNaN(Date.parse(v.s)));
-      const { rows } = await ctx.cloud.store.query<{ agent_id: string; hostname: string | null; kind: string; started_at: Date | string; finished_at: Date | string | null; adds: number; updates: number; deletes: number; errors: number }>(
-        `SELECT c.agent_id, a.hostname, c.kind, c.started_at, c.finished_at, c.adds, c.updates, c.deletes, c.errors
-           FROM sync_cycles c LEFT JOIN agents a ON a.id = c.agent_id
-          WHERE c.tenant_id = $1 AND ($2::timestamptz IS NULL OR c.started_at < $2)
-          ORDER BY c.started_at DESC LIMIT $3`,
-        [ctx.principal.tenantId, before?.s ?? null, limit + 1],
-      );
+      const rows = await listCycles(ctx.cloud.store, ctx.principal.tenantId, before?.s ?? null, limit);
       const page = rows.slice(0, limit);
-      const iso = (v: Date | string) => new Date(v).toISOString();
-      return json({
-        items: page.map((r) => ({
-          agentId: r.agent_id, agentHostname: r.hostname, kind: r.kind, startedDateTime: iso(r.started_at), finishedDateTime: r.finished_at ? iso(r.finished_at) : null,
-          adds: r.adds, updates: r.updates, deletes: r.deletes, errors: r.errors,
-        })),
-        nextCursor: rows.length > limit ? encodeCursor({ s: iso(page.at(-1)!.started_at) }) : null,
-      });
+      return json({ items: page, nextCursor: rows.length > limit ? encodeCursor({ s: page.at(-1)!.startedDateTime }) : null });
     },
   }),
   tenantRoute({
@@ -85,10 +77,7 @@ export const syncRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const limit = pageSize(ctx.query);
       const after = decodeCursor(ctx.query.get('cursor'), (v): v is { i: string } => typeof v.i === 'string');
-      const category = ctx.query.get('category') || null;
-      if (category !== null && !syncErrorCategories.includes(category as never)) {
-        throw new SkybridgeError('invalid_request', `category must be one of ${syncErrorCategories.join(', ')} (got "${category}")`);
-      }
+      const category = listFilters(ctx.query, syncErrorFilters, 'the sync error filter (category)').category ?? null;
       const { rows } = await ctx.cloud.store.query<{ immutable_id: string; object_type: string; category: string; code: string; message: string; attribute: string | null; dn: string | null; first_seen_at: Date | string; last_seen_at: Date | string }>(
         `SELECT immutable_id, object_type, category, code, message, attribute, dn, first_seen_at, last_seen_at FROM sync_errors
           WHERE tenant_id = $1 AND immutable_id > $2 AND ($3::text IS NULL OR category = $3) ORDER BY immutable_id LIMIT $4`,

@@ -92,12 +92,12 @@ export const tenantRoutes: RouteDef[] = [
     handler: async (ctx) => {
       const p = ctx.principal;
       const { rows } = await ctx.cloud.store.query<{ name: string; initial_domain: string; display_name: string | null; upn: string | null; client_name: string | null }>(
-        `SELECT t.name, t.initial_domain,
-                (SELECT display_name FROM directory_objects WHERE id::text = $2 AND tenant_id = t.id) AS display_name,
-                (SELECT upn FROM directory_objects WHERE id::text = $2 AND tenant_id = t.id) AS upn,
-                (SELECT display_name FROM oidc_clients WHERE client_id = $3 AND tenant_id = t.id) AS client_name
-           FROM tenants t WHERE t.id = $1`,
-        [p.tenantId, p.userId ?? '', p.clientId],
+        `SELECT t.name, t.initial_domain, u.display_name, u.upn, c.display_name AS client_name
+           FROM tenants t
+           LEFT JOIN directory_objects u ON u.id = $2::uuid AND u.tenant_id = t.id
+           LEFT JOIN oidc_clients c ON c.client_id = $3 AND c.tenant_id = t.id
+          WHERE t.id = $1`,
+        [p.tenantId, p.userId, p.clientId],
       );
       const r = rows[0]!;
       return json({

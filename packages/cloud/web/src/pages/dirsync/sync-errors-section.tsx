@@ -5,6 +5,7 @@ import { DataTable, Pager, type Column } from '../../components/data-table.tsx';
 import { ErrorNotice, Progress } from '../../components/feedback.tsx';
 import { formatAgo, formatDateTime } from '../../components/format.ts';
 import { Section } from '../../components/page.tsx';
+import { useCursorStack } from '../../components/cursor-stack.ts';
 import type { SyncError } from './types.ts';
 
 const pageSize = 50;
@@ -49,11 +50,11 @@ const columns: Column<SyncError>[] = [
  * An object leaves the list once a later cycle applies it.
  */
 export function SyncErrorsSection({ reloadKey }: { reloadKey: number }) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const paging = useCursorStack();
   const [category, setCategory] = useState('');
   const filterId = useId();
-  const pageIndex = cursors.length - 1;
-  const cursor = cursors[pageIndex] ?? null;
+  const pageIndex = paging.page;
+  const cursor = paging.cursor;
   const errors = useApi((signal) => api.get<Page<SyncError> & { counts?: Record<string, number> }>('/sync/errors', { limit: pageSize, cursor, category }, signal), [cursor, category, reloadKey]);
   // the counts come with a first page (of every category); kept while paging
   const [counts, setCounts] = useState<Record<string, number>>({});
@@ -77,7 +78,7 @@ export function SyncErrorsSection({ reloadKey }: { reloadKey: number }) {
         <div className="toolbar">
           <div className="field field-narrow">
             <label htmlFor={filterId}>Category</label>
-            <select id={filterId} value={category} onChange={(e) => { setCursors([null]); setCategory(e.target.value); }} aria-describedby={`${filterId}-hint`}>
+            <select id={filterId} value={category} onChange={(e) => { paging.reset(); setCategory(e.target.value); }} aria-describedby={`${filterId}-hint`}>
               <option value="">{`All categories (${total})`}</option>
               {categories.map((c) => <option key={c.value} value={c.value}>{`${c.label} (${counts[c.value] ?? 0})`}</option>)}
             </select>
@@ -109,8 +110,8 @@ export function SyncErrorsSection({ reloadKey }: { reloadKey: number }) {
           page={pageIndex}
           shown={items.length}
           hasNext={Boolean(errors.data.nextCursor)}
-          onPrevious={() => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c))}
-          onNext={() => { const next = errors.data?.nextCursor; if (next) setCursors((c) => [...c, next]); }}
+          onPrevious={paging.previous}
+          onNext={() => paging.next(errors.data?.nextCursor)}
         />
       ) : null}
     </Section>

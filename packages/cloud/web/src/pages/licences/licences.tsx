@@ -7,6 +7,7 @@ import { withAdvice } from '../../components/advice.ts';
 import { DataTable, Pager } from '../../components/data-table.tsx';
 import { Badge, ErrorNotice, Notice, Progress } from '../../components/feedback.tsx';
 import { ModalDialog } from '../../components/modal-dialog.tsx';
+import { useCursorStack } from '../../components/cursor-stack.ts';
 import { PageHeader, Section } from '../../components/page.tsx';
 import { AssignGroupLicence, AssignLicence, Choice } from './assign-licence.tsx';
 import {
@@ -119,9 +120,9 @@ export function LicencesPage() {
 
 /** Who holds one licence and how, and who is waiting for it through a group and why; a page at a time. */
 function Holders({ subscription: s, refresh }: { subscription: Subscription; refresh: number }) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const page = cursors.length - 1;
-  const cursor = cursors[page] ?? null;
+  const paging = useCursorStack();
+  const page = paging.page;
+  const cursor = paging.cursor;
   const holders = useApi(async (signal) => {
     const answer = await api.get<{ skuId: string; items: Assignment[]; nextCursor: string | null }>(
       `/subscriptions/${encodeURIComponent(s.skuId)}/assignments`, { limit: holdersPageSize, cursor }, signal,
@@ -184,8 +185,8 @@ function Holders({ subscription: s, refresh }: { subscription: Subscription; ref
               page={page}
               hasNext={Boolean(data.nextCursor)}
               shown={data.items.length}
-              onPrevious={() => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c))}
-              onNext={() => { const next = data.nextCursor; if (next) setCursors((c) => [...c, next]); }}
+              onPrevious={paging.previous}
+              onNext={() => paging.next(data.nextCursor)}
             />
           ) : null}
         </>

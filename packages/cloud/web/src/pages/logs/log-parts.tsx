@@ -1,43 +1,13 @@
-import { useEffect, useRef, useState } from 'react';
 import type { Page } from '../../api/client.ts';
 import type { Loaded } from '../../api/use-api.ts';
 import { DataTable, Pager, type Column } from '../../components/data-table.tsx';
 import { ErrorNotice, Progress } from '../../components/feedback.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { Section } from '../../components/page.tsx';
+import type { useCursorStack } from '../../components/cursor-stack.ts';
 
 /** How many entries a log page reads at a time. */
 export const logPageSize = 50;
-
-/**
- * Cursor paging for a log: a stack of the cursors of the pages read so far
- * (the first page has none), so "Previous page" pops and "Next page" pushes
- * the API's nextCursor. Mount the list with a key of its filters: new filters
- * start again on page 1.
- *
- * After a page change, focus goes to the list's heading: the button that was
- * pressed may become disabled (the first or the last page), and the reader
- * starts again at the top of the new page.
- */
-export function useCursorStack(headingId: string) {
-  const [stack, setStack] = useState<(string | null)[]>([null]);
-  const moved = useRef(false);
-  useEffect(() => {
-    if (!moved.current) return;
-    moved.current = false;
-    const heading = document.getElementById(headingId);
-    if (heading) {
-      heading.setAttribute('tabindex', '-1');
-      heading.focus();
-    }
-  }, [stack, headingId]);
-  return {
-    cursor: stack[stack.length - 1] ?? null,
-    page: stack.length - 1,
-    next: (cursor: string) => { moved.current = true; setStack((s) => [...s, cursor]); },
-    previous: () => { moved.current = true; setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)); },
-  };
-}
 
 /**
  * A date from an `<input type="date">` (YYYY-MM-DD) as the start of that day
@@ -82,7 +52,7 @@ export function LogResults<T>({ title, id, log, paging, errorTitle, progressLabe
             <DataTable caption={caption} columns={columns} rows={items} rowKey={rowKey} busy={log.loading} empty={empty} />
           </div>
           <Pager page={paging.page} hasNext={Boolean(log.data.nextCursor)} shown={items.length}
-            onPrevious={paging.previous} onNext={() => { if (log.data?.nextCursor) paging.next(log.data.nextCursor); }} />
+            onPrevious={paging.previous} onNext={() => paging.next(log.data?.nextCursor)} />
         </>
       ) : null}
     </Section>

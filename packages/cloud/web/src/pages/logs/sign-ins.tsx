@@ -5,7 +5,8 @@ import { isApiError, useApi } from '../../api/use-api.ts';
 import type { Column } from '../../components/data-table.tsx';
 import { Badge, ErrorNotice, Notice } from '../../components/feedback.tsx';
 import { PageHeader, Section } from '../../components/page.tsx';
-import { dateToIso, logPageSize, LogResults, LogTime, useCursorStack } from './log-parts.tsx';
+import { useCursorStack } from '../../components/cursor-stack.ts';
+import { dateToIso, logPageSize, LogResults, LogTime } from './log-parts.tsx';
 
 /** GET /sign-ins items */
 interface SignIn {

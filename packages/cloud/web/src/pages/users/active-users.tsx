@@ -6,6 +6,7 @@ import { DataTable, Pager, type Column } from '../../components/data-table.tsx';
 import { Badge, ErrorNotice, Progress } from '../../components/feedback.tsx';
 import { formatAgo } from '../../components/format.ts';
 import { Menu } from '../../components/menu.tsx';
+import { useCursorStack } from '../../components/cursor-stack.ts';
 import { PageHeader } from '../../components/page.tsx';
 import { SourceBadge } from './source-badge.tsx';
 import { userFilters, type User } from './user-types.ts';
@@ -23,11 +24,12 @@ export function ActiveUsersPage() {
   const search = params.get('search') ?? '';
   const filter = params.get('filter') ?? '';
   const [typed, setTyped] = useState(search);
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const pageIndex = cursors.length - 1;
+  const paging = useCursorStack();
+  const pageIndex = paging.page;
 
   // a new search or filter starts again at the first page
-  useEffect(() => setCursors([null]), [search, filter]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => paging.reset(), [search, filter]);
   useEffect(() => setTyped(search), [search]);
   // search as the admin types, once they pause
   useEffect(() => {
@@ -40,7 +42,7 @@ export function ActiveUsersPage() {
     return () => clearTimeout(t);
   }, [typed, search, params, setParams]);
 
-  const cursor = cursors[pageIndex] ?? null;
+  const cursor = paging.cursor;
   const users = useApi(
     (signal) => api.get<Page<User>>('/users', { orderBy: 'displayName', limit: pageSize, search, filter, cursor }, signal),
     [search, filter, cursor],
@@ -94,8 +96,8 @@ export function ActiveUsersPage() {
         page={pageIndex}
         shown={rows.length}
         hasNext={Boolean(users.data?.nextCursor)}
-        onPrevious={() => setCursors((c) => (c.length > 1 ? c.slice(0, -1) : c))}
-        onNext={() => { const next = users.data?.nextCursor; if (next) setCursors((c) => [...c, next]); }}
+        onPrevious={paging.previous}
+        onNext={() => paging.next(users.data?.nextCursor)}
       />
     </>
   );
