@@ -18,7 +18,8 @@ import type { StoreKind } from '../packages/cloud/test/helpers/stores.ts';
 import { adminClient } from '../scripts/test-dc/seed.ts';
 import { startTestDc } from '../scripts/test-dc/test-dc.ts';
 import { seedsFor } from './lib/ad-templates.ts';
-import { agentFlags, rawLdapsearch, time } from './lib/child-process.ts';
+import { agentFlags, cpuSecondsOf, rawLdapsearch, time } from './lib/child-process.ts';
+import { join } from 'node:path';
 import { benchAgent, startAgentRun } from './lib/bench-agent.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,30000' }, store: { type: 'string', default: 'pglite' }, changes: { type: 'string', default: '100' } } });
@@ -28,6 +29,7 @@ const changes = Number(values.changes);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
 const rows: string[] = [];
+const cpuRows: string[] = [];
 const seeds = seedsFor(sizes);
 for (const size of sizes) {
   process.stderr.write(`users-${size}: starting the DC and the cloud (${store})\n`);
@@ -36,9 +38,23 @@ for (const size of sizes) {
   try {
     const { token, files } = await benchAgent(dc, t, { sync: { deleteThreshold: '100%' } });
 
+    const smbConf = join(dc.dir, 'etc', 'smb.conf');
+    const dcCpuBeforeRaw = cpuSecondsOf(smbConf);
     const raw = await rawLdapsearch(dc, 1000, 1000);
+    const dcCpuRaw = cpuSecondsOf(smbConf) - dcCpuBeforeRaw;
+    // where the CPU goes during the sync: the DC, the agent (its own report), the cloud (this process) and PostgreSQL's server
+    const dcCpuBefore = cpuSecondsOf(smbConf);
+    const pgCpuBefore = store === 'postgres' ? cpuSecondsOf('postgres:') : 0;
+    const cloudCpuBefore = process.cpuUsage();
     const run = await time(process.execPath, [...agentFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
-    const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number };
+    const cloudCpu = process.cpuUsage(cloudCpuBefore);
+    const cpu = {
+      dc: cpuSecondsOf(smbConf) - dcCpuBefore,
+      cloud: (cloudCpu.user + cloudCpu.system) / 1e6,
+      postgres: store === 'postgres' ? cpuSecondsOf('postgres:') - pgCpuBefore : 0,
+    };
+    const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number; cpuMs: number };
+    cpuRows.push([`${size}`.padStart(7), `${dcCpuRaw.toFixed(1)} s`.padStart(11), `${cpu.dc.toFixed(1)} s`.padStart(9), `${(out.cpuMs / 1000).toFixed(1)} s`.padStart(8), `${cpu.cloud.toFixed(1)} s`.padStart(8), (store === 'postgres' ? `${cpu.postgres.toFixed(1)} s` : '-').padStart(9)].join(' | '));
     const synced = await t.call('GET', `/scim/v2/Users?count=0&filter=${encodeURIComponent('urn:skybridge:params:scim:schemas:extension:2.0:User:onPremisesSyncEnabled eq true')}`, { token });
     process.stderr.write(`  import ${(out.imported.durationMs / 1000).toFixed(1)} s, total ${(out.totalMs / 1000).toFixed(1)} s; ${out.synced.export.created} created, ${out.synced.export.memberChanges} member changes, ${out.synced.export.errors} errors; ${synced.body.totalResults} users visible over SCIM\n`);
 
@@ -80,3 +96,6 @@ for (const size of sizes) {
 console.log(`Initial sync end to end, store ${store}, agent flags ${agentFlags.join(' ')}; change propagation over ${changes} changes (LDAP modify → visible over SCIM)`);
 console.log('  users |  objects |  raw read | end to end |  ratio | peak RSS |    p50   |    p95');
 for (const r of rows) console.log(r);
+console.log(`CPU time (2 cores here): the DC serving the raw read, then during the sync the DC, the agent, the cloud${store === 'postgres' ? ' and PostgreSQL' : ''}`);
+console.log('  users | DC raw read |  DC sync |   agent |   cloud | postgres');
+for (const r of cpuRows) console.log(r);

@@ -1,4 +1,4 @@
-/** One full import and sync cycle in its own process, for sync-initial.ts: prints both summaries and the peak RSS. */
+/** One full import and sync cycle in its own process, for sync-initial.ts: prints both summaries, the peak RSS and the CPU time. */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { AdImporter } from '../packages/connect/src/ad/importer.ts';
@@ -37,4 +37,5 @@ const synced = process.env.BENCH_SEQUENTIAL ? (await importing, await engine.cyc
 const imported = await importing;
 const totalMs = performance.now() - started;
 space.close();
-process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS }));
+const cpu = process.cpuUsage();
+process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000 }));

@@ -1,5 +1,5 @@
 /** The benchmarks' large test-DC templates: users with realistic attributes and one large group, grown size by size. */
-import { adminClient, addGroup, addMembers, addOu, addUsers, userEntry } from '../../scripts/test-dc/seed.ts';
+import { adminClient, addGroup, addOu, bulkLoad, ldifAdd, ldifAddValues, userEntry } from '../../scripts/test-dc/seed.ts';
 import type { TemplateSeed, TestDc } from '../../scripts/test-dc/test-dc.ts';
 
 export const largeGroup = 60_000;
@@ -16,34 +16,45 @@ export function seedsFor(sizes: number[]): Map<number, TemplateSeed> {
   return out;
 }
 
-/** Template seeds that grow: users-30000 starts from users-10000 and adds 20,000. */
+/**
+ * Template seeds that grow: users-30000 starts from users-10000 and adds
+ * 20,000. Users and memberships are bulk-loaded (seed.ts bulkLoad): over
+ * LDAP, Samba's adds slow down linearly with the directory, and a
+ * 100,000-user template would take hours.
+ */
 export function seedFor(size: number, smaller: number | undefined, base: TemplateSeed | undefined): TemplateSeed {
   return {
     name: `users-${size}`,
     ...(base ? { base } : {}),
     run: async (dc: TestDc) => {
-      const client = await adminClient(dc);
-      try {
-        const ou = `OU=Bench,${dc.baseDn}`;
-        if (!smaller) await addOu(client, ou);
-        const from = smaller ?? 0;
-        const started = Date.now();
-        const users = await addUsers(client, {
-          ou, dnsDomain: dc.dnsDomain, from, count: size - from,
-          onProgress: (n) => process.stderr.write(`\r  seeding users-${size}: ${from + n}/${size} (${Math.round(n / ((Date.now() - started) / 1000))}/s)   `),
-        });
-        process.stderr.write('\n');
-        // One large group: the first 60,000 users (or all of them).
-        const group = `CN=Bench Large Group,${ou}`;
-        const want = Math.min(size, largeGroup);
-        const had = Math.min(from, largeGroup);
-        if (!smaller) await addGroup(client, group, { sam: 'bench-large-group' });
-        const byIndex = users.filter((u) => Number(u.sAMAccountName.slice(4)) < want).map((u) => u.dn);
-        if (want > had) await addMembers(client, group, byIndex);
-        return { size, groupMembers: want };
-      } finally {
-        await client.unbind();
+      const ou = `OU=Bench,${dc.baseDn}`;
+      if (!smaller) {
+        const client = await adminClient(dc);
+        try {
+          await addOu(client, ou);
+          await addGroup(client, `CN=Bench Large Group,${ou}`, { sam: 'bench-large-group' });
+        } finally {
+          await client.unbind();
+        }
       }
+      const from = smaller ?? 0;
+      const started = Date.now();
+      const progress = (what: string) => (n: number) => process.stderr.write(`\r  seeding users-${size}: ${what} ${n} (${Math.round(n / ((Date.now() - started) / 1000))}/s)   `);
+      const dns: string[] = [];
+      await bulkLoad(dc, (function* () {
+        for (let index = from; index < size; index++) {
+          const e = userEntry({ ou, dnsDomain: dc.dnsDomain, index });
+          if (index < largeGroup) dns.push(e.dn);
+          yield ldifAdd(e.dn, e.attributes);
+        }
+      })(), { onProgress: progress(`users ${from} +`) });
+      // One large group: the first 60,000 users (or all of them).
+      const want = Math.min(size, largeGroup);
+      await bulkLoad(dc, (function* () {
+        for (let i = 0; i < dns.length; i += 5000) yield ldifAddValues(`CN=Bench Large Group,${ou}`, 'member', dns.slice(i, i + 5000));
+      })(), { perTransaction: 1, onProgress: (n) => progress('member values')(Math.min(n * 5000, dns.length)) });
+      process.stderr.write('\n');
+      return { size, groupMembers: want };
     },
   };
 }

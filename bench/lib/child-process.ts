@@ -1,6 +1,6 @@
 /** Timing a child process, and the raw LDAP read every AD benchmark compares with. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { importedAttributes, importFilter, memberAttribute } from '../../packages/connect/src/ad/attributes.ts';
 import type { TestDc } from '../../scripts/test-dc/test-dc.ts';
 
@@ -35,4 +35,28 @@ export async function rawLdapsearch(dc: TestDc, pageSize: number, rangeStep: num
     LDAPTLS_CACERT: dc.caFile, LDAPTLS_REQCERT: 'allow',
   });
   return r.ms;
+}
+
+/**
+ * CPU seconds (user + system) spent so far by the processes whose command
+ * line contains `match` (a DC's smb.conf path, "postgres:"), read from
+ * /proc; take the difference of two readings. Processes that ended between
+ * the readings are not counted.
+ */
+export function cpuSecondsOf(match: string): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(match)) continue;
+      // the fields after the command name in parentheses: utime and stime are the 12th and 13th
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // the process ended while we read it
+    }
+  }
+  return total;
 }

@@ -218,6 +218,8 @@ async function launch(dir: string, ip: string, realm: string, template: string, 
     // LDAP, DCE/RPC (DRSUAPI, for password hash sync) and Kerberos; nothing else is needed.
     '\tserver services = ldap, rpc, kdc, drepl, cldap',
     '\tldap server require strong auth = yes',
+    // a throwaway directory: commits need not wait for the disk (Samba's own selftest does the same)
+    '\tldb:nosync = true',
     '',
   ].join('\n'));
   await writeFile(conf, text);
