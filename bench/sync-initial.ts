@@ -19,7 +19,6 @@ import { adminClient } from '../scripts/test-dc/seed.ts';
 import { startTestDc } from '../scripts/test-dc/test-dc.ts';
 import { seedsFor } from './lib/ad-templates.ts';
 import { agentFlags, cpuSecondsOf, rawLdapsearch, time } from './lib/child-process.ts';
-import { join } from 'node:path';
 import { benchAgent, startAgentRun } from './lib/bench-agent.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,30000' }, store: { type: 'string', default: 'pglite' }, changes: { type: 'string', default: '100' } } });
@@ -38,20 +37,20 @@ for (const size of sizes) {
   try {
     const { token, files } = await benchAgent(dc, t, { sync: { deleteThreshold: '100%' } });
 
-    const smbConf = join(dc.dir, 'etc', 'smb.conf');
-    const dcCpuBeforeRaw = cpuSecondsOf(smbConf);
+    const dcProcesses = { processGroup: dc.pid };
+    const dcCpuBeforeRaw = cpuSecondsOf(dcProcesses);
     const raw = await rawLdapsearch(dc, 1000, 1000);
-    const dcCpuRaw = cpuSecondsOf(smbConf) - dcCpuBeforeRaw;
+    const dcCpuRaw = cpuSecondsOf(dcProcesses) - dcCpuBeforeRaw;
     // where the CPU goes during the sync: the DC, the agent (its own report), the cloud (this process) and PostgreSQL's server
-    const dcCpuBefore = cpuSecondsOf(smbConf);
-    const pgCpuBefore = store === 'postgres' ? cpuSecondsOf('postgres:') : 0;
+    const dcCpuBefore = cpuSecondsOf(dcProcesses);
+    const pgCpuBefore = store === 'postgres' ? cpuSecondsOf({ cmdline: 'postgres:' }) : 0;
     const cloudCpuBefore = process.cpuUsage();
     const run = await time(process.execPath, [...agentFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
     const cloudCpu = process.cpuUsage(cloudCpuBefore);
     const cpu = {
-      dc: cpuSecondsOf(smbConf) - dcCpuBefore,
+      dc: cpuSecondsOf(dcProcesses) - dcCpuBefore,
       cloud: (cloudCpu.user + cloudCpu.system) / 1e6,
-      postgres: store === 'postgres' ? cpuSecondsOf('postgres:') - pgCpuBefore : 0,
+      postgres: store === 'postgres' ? cpuSecondsOf({ cmdline: 'postgres:' }) - pgCpuBefore : 0,
     };
     const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number; cpuMs: number };
     cpuRows.push([`${size}`.padStart(7), `${dcCpuRaw.toFixed(1)} s`.padStart(11), `${cpu.dc.toFixed(1)} s`.padStart(9), `${(out.cpuMs / 1000).toFixed(1)} s`.padStart(8), `${cpu.cloud.toFixed(1)} s`.padStart(8), (store === 'postgres' ? `${cpu.postgres.toFixed(1)} s` : '-').padStart(9)].join(' | '));

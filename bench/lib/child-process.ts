@@ -38,22 +38,22 @@ export async function rawLdapsearch(dc: TestDc, pageSize: number, rangeStep: num
 }
 
 /**
- * CPU seconds (user + system) spent so far by the processes whose command
- * line contains `match` (a DC's smb.conf path, "postgres:"), read from
- * /proc; take the difference of two readings. Processes that ended between
- * the readings are not counted.
+ * CPU seconds (user + system) spent so far by the processes of a process
+ * group (a test DC's samba and its children) or whose command line contains
+ * a string ("postgres:"), read from /proc; take the difference of two
+ * readings. Processes that ended between the readings are not counted.
  */
-export function cpuSecondsOf(match: string): number {
+export function cpuSecondsOf(which: { processGroup: number } | { cmdline: string }): number {
   const ticks = 100; // USER_HZ on Linux
   let total = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(match)) continue;
-      // the fields after the command name in parentheses: utime and stime are the 12th and 13th
+      // the fields after the command name in parentheses: pgrp is the 3rd, utime and stime the 12th and 13th
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      const ours = 'processGroup' in which ? Number(fields[2]) === which.processGroup : readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(which.cmdline);
+      if (ours) total += (Number(fields[11]) + Number(fields[12])) / ticks;
     } catch {
       // the process ended while we read it
     }

@@ -44,6 +44,8 @@ export interface TestDc {
   ldapUrl: string;
   /** PEM file of the CA that signed the DC's LDAPS certificate */
   caFile: string;
+  /** the samba process, leader of its own process group (benchmarks read its CPU time) */
+  pid: number;
   admin: TestDcAccount;
   /** least-privileged account holding "Replicating Directory Changes" only */
   connector: TestDcAccount;
@@ -257,6 +259,7 @@ async function launch(dir: string, ip: string, realm: string, template: string, 
   return {
     ip, realm, domain, dnsDomain, baseDn, dir, template, manifest,
     hostName: `dc1.${dnsDomain}`,
+    pid: child.pid!,
     ldapsUrl: `ldaps://${ip}:636`,
     ldapUrl: `ldap://${ip}:389`,
     caFile: join(dir, 'private', 'tls', 'ca.pem'),
