@@ -6,11 +6,18 @@
  *
  *   node bench/sync-initial.ts [--sizes 10000,30000] [--store pglite|postgres] [--changes 100]
  *
+ * BENCH_PROFILE=dir writes CPU profiles of the agent and the cloud over the
+ * initial sync (agent-N.cpuprofile, cloud-N.cpuprofile); BENCH_TRACE=1 prints
+ * each batch and change-feed read; BENCH_SEQUENTIAL=1 imports, then syncs.
+ *
  * The templates are those of ad-full-import.ts (users with realistic
  * attributes and one group of up to 60,000 of them). The agent runs in its
  * own process with its V8 limits (scripts/agent-node-flags): a full import
  * and one sync cycle; the cloud runs in this process over HTTPS on loopback.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Attribute, Change } from 'ldapts';
 import { startTestCloud } from '../packages/cloud/test/helpers/cloud.ts';
@@ -26,6 +33,23 @@ const sizes = values.sizes.split(',').map(Number).sort((a, b) => a - b);
 const store = values.store as StoreKind;
 const changes = Number(values.changes);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+/** BENCH_PROFILE=dir: CPU profiles of the agent and of the cloud (this process) over the initial sync */
+const profileDir = process.env.BENCH_PROFILE;
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 const rows: string[] = [];
 const cpuRows: string[] = [];
@@ -45,7 +69,10 @@ for (const size of sizes) {
     const dcCpuBefore = cpuSecondsOf(dcProcesses);
     const pgCpuBefore = store === 'postgres' ? cpuSecondsOf({ cmdline: 'postgres:' }) : 0;
     const cloudCpuBefore = process.cpuUsage();
-    const run = await time(process.execPath, [...agentFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
+    const profiler = profileDir ? await startProfile() : null;
+    const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=agent-${size}.cpuprofile`] : [];
+    const run = await time(process.execPath, [...agentFlags, ...profileFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
+    if (profiler) await profiler.stop(join(profileDir!, `cloud-${size}.cpuprofile`));
     const cloudCpu = process.cpuUsage(cloudCpuBefore);
     const cpu = {
       dc: cpuSecondsOf(dcProcesses) - dcCpuBefore,

@@ -478,8 +478,11 @@ export class ConnectorSpace {
   #isMember: StatementSync | undefined;
 
   groupsOf(dn: string): { group: string; seq: number }[] {
-    return (this.db.prepare('SELECT group_guid, seq FROM members WHERE member_key = ? AND removed = 0').all(dnKey(dn)) as { group_guid: string; seq: number }[]).map((r) => ({ group: r.group_guid, seq: r.seq }));
+    this.#groupsOf ??= this.db.prepare('SELECT group_guid, seq FROM members WHERE member_key = ? AND removed = 0');
+    return (this.#groupsOf.all(dnKey(dn)) as { group_guid: string; seq: number }[]).map((r) => ({ group: r.group_guid, seq: r.seq }));
   }
+
+  #groupsOf: StatementSync | undefined;
 
   /** A live object whose attribute `name` has this value (case-insensitive); for lookups by UPN or mail. */
   findByAttribute(name: string, value: string): SpaceObject | undefined {
@@ -491,6 +494,14 @@ export class ConnectorSpace {
   getByKey(key: string): SpaceObject | undefined {
     return this.row(this.stmts.getByKey!.get(key));
   }
+
+  /** The objectGUID of the live object whose DN has this key: a member link resolved without reading the object's attributes. */
+  guidByKey(key: string): string | undefined {
+    this.#guidByKey ??= this.db.prepare('SELECT guid FROM objects WHERE dn_key = ? AND deleted = 0');
+    return (this.#guidByKey.get(key) as { guid: string } | undefined)?.guid;
+  }
+
+  #guidByKey: StatementSync | undefined;
 
   /** Objects changed after `seq`, in order (what the sync engine reads); pages by (seq, guid), since a subtree move gives many objects one seq. */
   *changedSince(seq: number, limit = 1000): Generator<SpaceObject> {

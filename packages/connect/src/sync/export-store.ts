@@ -54,6 +54,7 @@ export class ExportStore {
     const p = (sql: string) => db.prepare(sql);
     this.#s = {
       get: p('SELECT guid, immutable_id, type, hash, attrs, object_id FROM exports WHERE guid = ?'),
+      peek: p('SELECT guid, immutable_id, type, hash, object_id FROM exports WHERE guid = ?'),
       put: p(`INSERT INTO exports (guid, immutable_id, type, hash, attrs, object_id, exported_at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (guid) DO UPDATE SET immutable_id = excluded.immutable_id, type = excluded.type, hash = excluded.hash, attrs = excluded.attrs,
           object_id = coalesce(excluded.object_id, exports.object_id), exported_at = excluded.exported_at`),
@@ -85,6 +86,12 @@ export class ExportStore {
   get(guid: string): Exported | undefined {
     const r = this.#s.get!.get(guid) as { guid: string; immutable_id: string; type: ObjectType; hash: string; attrs: string; object_id: string | null } | undefined;
     return r ? { guid: r.guid, immutableId: r.immutable_id, type: r.type, hash: r.hash, attributes: JSON.parse(r.attrs) as Record<string, unknown>, objectId: r.object_id } : undefined;
+  }
+
+  /** What was exported of an object, without its attributes (the planner compares hashes; member lists need immutable ids). */
+  peek(guid: string): Omit<Exported, 'attributes'> | undefined {
+    const r = this.#s.peek!.get(guid) as { guid: string; immutable_id: string; type: ObjectType; hash: string; object_id: string | null } | undefined;
+    return r ? { guid: r.guid, immutableId: r.immutable_id, type: r.type, hash: r.hash, objectId: r.object_id } : undefined;
   }
 
   put(e: Exported): void {

@@ -126,7 +126,7 @@ export class Exporter {
       else {
         if (memberValues > 0 && memberValues + b.add.length + b.remove.length > memberValuesPerBatch) break;
         const group = this.#store.get(item.guid);
-        const ids = (guids: string[]) => guids.map((g) => this.#store.get(g)?.immutableId).filter((x): x is string => !!x);
+        const ids = (guids: string[]) => guids.map((g) => this.#store.peek(g)?.immutableId).filter((x): x is string => !!x);
         const add = group ? ids(b.add) : [];
         const remove = group ? ids(b.remove) : [];
         memberValues += add.length + remove.length;

@@ -74,7 +74,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const planObject = (o: SpaceObject) => {
     summary.objectsRead += 1;
     const p = options.rules.project(o);
-    const exported = store.get(o.guid);
+    const exported = store.peek(o.guid);
     if (p.kind === 'error') {
       store.setError({ guid: o.guid, dn: o.dn, category: 'rule', code: p.code, message: p.message, attribute: p.attribute });
       summary.ruleErrors += 1;
@@ -118,8 +118,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
         const page = space.members(o.guid, { limit: membersPerItem, ...(after ? { after } : {}) });
         if (!page.length) break;
         for (const m of page) {
-          const member = space.getByDn(m.memberDn);
-          if (member) batch.push(member.guid);
+          const member = space.guidByKey(dnKey(m.memberDn));
+          if (member) batch.push(member);
         }
         after = dnKey(page.at(-1)!.memberDn);
         if (batch.length >= membersPerItem) {
@@ -133,7 +133,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     // changes the member pass below reads; a group new in this plan, or later, brings its whole list)
     for (const { group, seq } of space.groupsOf(o.dn)) {
       // (a group planned earlier and not exported yet counts: its creation goes out before the member changes)
-      if (seq > from || newGroups.has(group) || (!store.get(group) && !store.isPlanned(group))) continue;
+      if (seq > from || newGroups.has(group) || (!store.peek(group) && !store.isPlanned(group))) continue;
       const list = joins.get(group) ?? [];
       list.push(o.guid);
       joins.set(group, list);
@@ -180,9 +180,9 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
         group = r.groupGuid;
       }
       if (newGroups.has(r.groupGuid)) continue;
-      const member = space.getByKey(r.memberKey);
+      const member = space.guidByKey(r.memberKey);
       if (!member) continue; // a deleted member: the cloud drops its links with it
-      (r.removed ? remove : add).push(member.guid);
+      (r.removed ? remove : add).push(member);
       if (add.length + remove.length >= membersPerItem) flush();
     }
     const last = rows.at(-1)!;
