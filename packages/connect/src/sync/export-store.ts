@@ -60,8 +60,8 @@ export class ExportStore {
           object_id = coalesce(excluded.object_id, exports.object_id), exported_at = excluded.exported_at`),
       remove: p('DELETE FROM exports WHERE guid = ?'),
       enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
-      next: p('SELECT id, phase, guid, body FROM outbox ORDER BY phase, id LIMIT ?'),
-      nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE phase < ? ORDER BY phase, id LIMIT ?'),
+      next: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) ORDER BY phase, id LIMIT ?'),
+      nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND phase < ? ORDER BY phase, id LIMIT ?'),
       done: p('DELETE FROM outbox WHERE id = ?'),
       cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
       isPlanned: p("SELECT 1 FROM outbox WHERE guid = ? AND kind = 'upsert' LIMIT 1"),
@@ -107,9 +107,11 @@ export class ExportStore {
     this.#s.enqueue!.run(phase, guid, body.kind, JSON.stringify(body));
   }
 
-  /** The next planned changes, in export order (without deletions when they are held back). */
-  next(limit: number, options: { holdDeletes?: boolean } = {}): OutboxItem[] {
-    return ((options.holdDeletes ? this.#s.nextWithoutDeletes!.all(phases.deletes, limit) : this.#s.next!.all(limit)) as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
+  /** The next planned changes, in export order (without deletions when they are held back), after `after` (items already in flight). */
+  next(limit: number, options: { holdDeletes?: boolean; after?: { phase: number; id: number } } = {}): OutboxItem[] {
+    const { phase, id } = options.after ?? { phase: 0, id: 0 };
+    const rows = options.holdDeletes ? this.#s.nextWithoutDeletes!.all(phase, id, phases.deletes, limit) : this.#s.next!.all(phase, id, limit);
+    return (rows as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
   }
 
   done(id: number): void {

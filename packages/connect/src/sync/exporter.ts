@@ -17,7 +17,7 @@ import type { CloudClient } from '../cloud/cloud-client.ts';
 import { CloudApiError } from '../cloud/http.ts';
 import { ConnectError } from '../errors.ts';
 import type { ConnectorSpace } from '../space/connector-space.ts';
-import type { ExportStore, OutboxItem } from './export-store.ts';
+import { phases, type ExportStore, type OutboxItem } from './export-store.ts';
 
 /** Member values per batch, so that a batch stays well under the cloud's body limit. */
 const memberValuesPerBatch = 20_000;
@@ -64,6 +64,13 @@ interface Prepared {
   op: SyncOperation | null;
 }
 
+/** A batch sent and not yet stored. */
+interface InFlight {
+  prepared: Prepared[];
+  results: Promise<SyncObjectResult[]>;
+  guids: Set<string>;
+}
+
 export class Exporter {
   readonly #space: ConnectorSpace;
   readonly #store: ExportStore;
@@ -81,36 +88,75 @@ export class Exporter {
     this.#options = options;
   }
 
+  /**
+   * Sends the outbox, batch by batch. While the cloud applies one batch of
+   * objects, the next is prepared and sent, so the agent's own work (reading
+   * the outbox, encoding, storing results) overlaps the cloud's. Two batches
+   * at most are in flight, and only when the second is also objects and names
+   * none of the first's: their results are stored in send order, so a crash
+   * leaves the outbox as if they had gone one by one (the same items make the
+   * same batches and keys again, and the cloud answers what it already did).
+   * Memberships and deletions go one batch at a time: they name objects by
+   * the immutable ids the batches before them confirmed.
+   */
   async drain(): Promise<ExportSummary> {
     const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, quarantined: 0, retries: 0 };
+    let inFlight: InFlight | null = null;
     try {
       // the lease first, even with nothing to send: a cycle against a tenant that refuses synchronization says so
       await this.#ensureLease();
       for (;;) {
-        const items = this.#store.next(this.#batchOperations, { holdDeletes: this.#options.holdDeletes ?? false });
-        if (!items.length) break;
-        const prepared = this.#prepare(items);
-        const sendable = prepared.filter((p): p is Prepared & { op: SyncOperation } => p.op !== null);
-        let results: SyncObjectResult[] = [];
-        if (sendable.length) {
-          const key = `skybridge-${createHash('sha256').update(JSON.stringify([sendable.map((p) => p.item.id), sendable.map((p) => p.op)])).digest('base64url')}`;
-          results = await this.#send(key, sendable.map((p) => p.op), summary);
-          summary.batches += 1;
+        const last = inFlight?.prepared.at(-1)?.item;
+        const items = this.#store.next(this.#batchOperations, { holdDeletes: this.#options.holdDeletes ?? false, ...(last ? { after: { phase: last.phase, id: last.id } } : {}) });
+        if (inFlight && (!items.length || items[0]!.phase !== phases.objects || items.some((i) => inFlight!.guids.has(i.guid)))) {
+          // the end, another phase, or an object of the batch in flight: that batch first
+          await this.#settle(inFlight, summary);
+          inFlight = null;
+          continue;
         }
-        this.#space.transaction(() => {
-          let r = 0;
-          for (const p of prepared) {
-            if (p.op) this.#apply(p, results[r++]!, summary);
-            this.#store.done(p.item.id);
-          }
-        });
-        this.#options.onBatch?.(summary);
+        if (!items.length) break;
+        const batch = this.#dispatch(this.#prepare(items), summary);
+        if (inFlight) await this.#settle(inFlight, summary);
+        inFlight = batch;
+        // only batches of objects overlap
+        if (items[0]!.phase !== phases.objects) {
+          await this.#settle(inFlight, summary);
+          inFlight = null;
+        }
       }
     } finally {
+      // an error stops the export; a batch still in flight is not waited for (the next cycle sends it again)
+      inFlight?.results.catch(() => {});
       if (this.#lease) await this.#cloud.releaseLease(this.#lease.epoch).catch(() => {});
       this.#lease = null;
     }
     return summary;
+  }
+
+  /** Sends a prepared batch (nothing to send: settles at once). */
+  #dispatch(prepared: Prepared[], summary: ExportSummary): InFlight {
+    const sendable = prepared.filter((p): p is Prepared & { op: SyncOperation } => p.op !== null);
+    let results: Promise<SyncObjectResult[]> = Promise.resolve([]);
+    if (sendable.length) {
+      const key = `skybridge-${createHash('sha256').update(JSON.stringify([sendable.map((p) => p.item.id), sendable.map((p) => p.op)])).digest('base64url')}`;
+      results = this.#send(key, sendable.map((p) => p.op), summary);
+      summary.batches += 1;
+    }
+    results.catch(() => {}); // awaited in #settle; an error meanwhile must not go unhandled
+    return { prepared, results, guids: new Set(prepared.map((p) => p.item.guid)) };
+  }
+
+  /** Stores a batch's results and takes its items out of the outbox, in one transaction. */
+  async #settle(batch: InFlight, summary: ExportSummary): Promise<void> {
+    const results = await batch.results;
+    this.#space.transaction(() => {
+      let r = 0;
+      for (const p of batch.prepared) {
+        if (p.op) this.#apply(p, results[r++]!, summary);
+        this.#store.done(p.item.id);
+      }
+    });
+    this.#options.onBatch?.(summary);
   }
 
   /** Turns outbox items into operations, up to one batch; member items name members by their exported immutable ids. */
