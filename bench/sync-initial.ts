@@ -8,7 +8,8 @@
  *
  * BENCH_PROFILE=dir writes CPU profiles of the agent and the cloud over the
  * initial sync (agent-N.cpuprofile, cloud-N.cpuprofile); BENCH_TRACE=1 prints
- * each batch and change-feed read; BENCH_SEQUENTIAL=1 imports, then syncs.
+ * each batch and change-feed read; BENCH_SQL=1 the cloud's statements by
+ * total time; BENCH_SEQUENTIAL=1 imports, then syncs.
  *
  * The templates are those of ad-full-import.ts (users with realistic
  * attributes and one group of up to 60,000 of them). The agent runs in its
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { Attribute, Change } from 'ldapts';
 import { startTestCloud } from '../packages/cloud/test/helpers/cloud.ts';
 import type { StoreKind } from '../packages/cloud/test/helpers/stores.ts';
+import type { Queryable, Store } from '../packages/cloud/src/store/store.ts';
 import { adminClient } from '../scripts/test-dc/seed.ts';
 import { startTestDc } from '../scripts/test-dc/test-dc.ts';
 import { seedsFor } from './lib/ad-templates.ts';
@@ -51,6 +53,36 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 
+/** BENCH_SQL=1: the cloud's statements during the initial sync, by total time (PGlite runs in this process: its time is the cloud's CPU) */
+function traceSql(store: Store): { report(): void } {
+  const stats = new Map<string, { n: number; ms: number }>();
+  const timed = (q: Queryable): Queryable => ({
+    query: async (text, params) => {
+      const started = performance.now();
+      try {
+        return await q.query(text, params);
+      } finally {
+        const key = text.replace(/\s+/g, ' ').trim().slice(0, 110);
+        const s = stats.get(key) ?? { n: 0, ms: 0 };
+        s.n += 1;
+        s.ms += performance.now() - started;
+        stats.set(key, s);
+      }
+    },
+  }) as Queryable;
+  const query = store.query.bind(store);
+  const transaction = store.transaction.bind(store);
+  store.query = timed({ query } as Queryable).query;
+  store.transaction = (fn) => transaction((tx) => fn(timed(tx)));
+  return {
+    report() {
+      store.query = query;
+      store.transaction = transaction;
+      for (const [k, s] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) process.stderr.write(`  sql ${s.ms.toFixed(0).padStart(7)} ms ${String(s.n).padStart(7)}x  ${k}\n`);
+    },
+  };
+}
+
 const rows: string[] = [];
 const cpuRows: string[] = [];
 const seeds = seedsFor(sizes);
@@ -68,12 +100,14 @@ for (const size of sizes) {
     // where the CPU goes during the sync: the DC, the agent (its own report), the cloud (this process) and PostgreSQL's server
     const dcCpuBefore = cpuSecondsOf(dcProcesses);
     const pgCpuBefore = store === 'postgres' ? cpuSecondsOf({ cmdline: 'postgres:' }) : 0;
+    const sql = process.env.BENCH_SQL ? traceSql(t.cloud.context.store) : null;
     const cloudCpuBefore = process.cpuUsage();
     const profiler = profileDir ? await startProfile() : null;
     const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=agent-${size}.cpuprofile`] : [];
     const run = await time(process.execPath, [...agentFlags, ...profileFlags, ...(process.env.BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean), 'bench/sync-worker.ts', files.configPath], {});
     if (profiler) await profiler.stop(join(profileDir!, `cloud-${size}.cpuprofile`));
     const cloudCpu = process.cpuUsage(cloudCpuBefore);
+    sql?.report();
     const cpu = {
       dc: cpuSecondsOf(dcProcesses) - dcCpuBefore,
       cloud: (cloudCpu.user + cloudCpu.system) / 1e6,
