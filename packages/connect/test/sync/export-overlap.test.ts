@@ -1,0 +1,84 @@
+/**
+ * The export's overlap, watched from inside the agent: with one operation
+ * per batch, a batch of objects goes out while the one before it is still
+ * with the cloud; two batches naming the same object are never in flight
+ * together; memberships go out only when nothing else is in flight. The
+ * watch wraps CloudClient.sendBatch and passes every call to the real cloud,
+ * which applies it. One store: the behaviour is the agent's.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Attribute, Change } from 'ldapts';
+import type { SyncBatchRequest, SyncBatchResponse } from '@skybridge/protocol';
+import { AdImporter } from '../../src/ad/importer.ts';
+import { CloudClient } from '../../src/cloud/cloud-client.ts';
+import { loadCredentials } from '../../src/cloud/credentials-file.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { ConnectorSpace } from '../../src/space/connector-space.ts';
+import { SyncEngine } from '../../src/sync/engine.ts';
+import { asDomainAdmin, startSyncWorld, stopSyncWorld, type SyncWorld } from '../helpers/sync.ts';
+
+describe('export overlap (pglite)', () => {
+  let w: SyncWorld;
+  before(async () => {
+    w = await startSyncWorld('pglite', 'overlap');
+  });
+  after(() => stopSyncWorld(w));
+
+  test('batches of objects overlap, never two naming one object; two planned versions of a user arrive in order', async () => {
+    const loaded = loadConfig(w.files.configPath);
+    const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
+    const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
+    const inFlight = new Map<number, { ids: string[]; members: boolean }>();
+    let calls = 0;
+    let mostInFlight = 0;
+    const sameObjectTwice: string[] = [];
+    const membersAlongside: number[] = [];
+    const send = cloud.sendBatch.bind(cloud);
+    cloud.sendBatch = async (key: string, batch: SyncBatchRequest): Promise<SyncBatchResponse> => {
+      const ids = batch.operations.map((o) => o.immutableId);
+      const members = batch.operations.some((o) => o.op === 'upsert' && o.members);
+      for (const other of inFlight.values()) sameObjectTwice.push(...ids.filter((id) => other.ids.includes(id)));
+      if (inFlight.size && (members || [...inFlight.values()].some((b) => b.members))) membersAlongside.push(calls);
+      const n = calls++;
+      inFlight.set(n, { ids, members });
+      mostInFlight = Math.max(mostInFlight, inFlight.size);
+      try {
+        return await send(key, batch);
+      } finally {
+        inFlight.delete(n);
+      }
+    };
+    const user = w.seed.users.find((u) => u.userPrincipalName && u.dn.includes(w.seed.ous.sales))!;
+    process.env.SKYBRIDGE_SYNC_BATCH_OPERATIONS = '1';
+    try {
+      // plan without exporting, then change the user twice and plan after each: the outbox ends with two
+      // versions of it, one after the other (one batch each, so the second would overlap the first)
+      const staging = new SyncEngine(space, { ...loaded.config.sync, staging: true }, cloud);
+      await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('full');
+      await staging.cycle();
+      for (const title of ['First version', 'Second version']) {
+        await asDomainAdmin(w.dc, (client) => client.modify(user.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: [title] }) })]));
+        await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run();
+        const planned = await staging.cycle();
+        assert.equal(planned.plan.upserts, 1, JSON.stringify(planned.plan));
+      }
+
+      const summary = await new SyncEngine(space, loaded.config.sync, cloud).cycle();
+      assert.equal(summary.export!.errors, 0, JSON.stringify(summary.export));
+      assert.ok(summary.export!.created > 40, JSON.stringify(summary.export));
+      assert.ok(summary.export!.memberChanges > 0, JSON.stringify(summary.export));
+      assert.deepEqual(summary.pending, { objects: 0, members: 0, deletes: 0 });
+    } finally {
+      delete process.env.SKYBRIDGE_SYNC_BATCH_OPERATIONS;
+      space.close();
+    }
+    assert.equal(mostInFlight, 2, 'a batch of objects goes out while the one before it is with the cloud');
+    assert.deepEqual(sameObjectTwice, [], 'no object is in two batches in flight at once');
+    assert.deepEqual(membersAlongside, [], 'memberships go out alone');
+    const found = await w.t.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${user.userPrincipalName}"`)}&attributes=title`, { token: w.token });
+    assert.equal(found.body.Resources[0].title, 'Second version');
+  });
+});
