@@ -50,9 +50,10 @@ export function seedFor(size: number, smaller: number | undefined, base: Templat
       })(), { onProgress: progress(`users ${from} +`) });
       // One large group: the first 60,000 users (or all of them).
       const want = Math.min(size, largeGroup);
+      const valuesPerModify = 5000;
       await bulkLoad(dc, (function* () {
-        for (let i = 0; i < dns.length; i += 5000) yield ldifAddValues(`CN=Bench Large Group,${ou}`, 'member', dns.slice(i, i + 5000));
-      })(), { perTransaction: 1, onProgress: (n) => progress('member values')(Math.min(n * 5000, dns.length)) });
+        for (let i = 0; i < dns.length; i += valuesPerModify) yield ldifAddValues(`CN=Bench Large Group,${ou}`, 'member', dns.slice(i, i + valuesPerModify));
+      })(), { perTransaction: 1, onProgress: (n) => progress('member values')(Math.min(n * valuesPerModify, dns.length)) });
       process.stderr.write('\n');
       return { size, groupMembers: want };
     },

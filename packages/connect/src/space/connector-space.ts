@@ -36,6 +36,8 @@ export interface SpaceObject {
 export interface SpaceMember {
   groupGuid: string;
   memberDn: string;
+  /** the normalized DN (dnKey) the link is stored under */
+  memberKey: string;
   removed: boolean;
   seq: number;
 }
@@ -465,11 +467,11 @@ export class ConnectorSpace {
   members(groupGuid: string, options: { after?: string; limit?: number; includeRemoved?: boolean } = {}): SpaceMember[] {
     const rows = this.db.prepare(`SELECT group_guid, member_key, member_dn, removed, seq FROM members WHERE group_guid = ? AND member_key > ? ${options.includeRemoved ? '' : 'AND removed = 0'} ORDER BY member_key LIMIT ?`)
       .all(groupGuid, options.after ?? '', options.limit ?? 1000) as { group_guid: string; member_key: string; member_dn: string; removed: number; seq: number }[];
-    return rows.map((r) => ({ groupGuid: r.group_guid, memberDn: r.member_dn, removed: r.removed === 1, seq: r.seq }));
+    return rows.map((r) => ({ groupGuid: r.group_guid, memberDn: r.member_dn, memberKey: r.member_key, removed: r.removed === 1, seq: r.seq }));
   }
 
   /** Member rows changed after `seq` (added or removed), in order, a page at a time. */
-  membersChangedSince(seq: number, after: { seq: number; group: string; key: string } | null, limit = 5000): (SpaceMember & { memberKey: string })[] {
+  membersChangedSince(seq: number, after: { seq: number; group: string; key: string } | null, limit = 5000): SpaceMember[] {
     const rows = (after
       ? this.db.prepare('SELECT group_guid, member_key, member_dn, removed, seq FROM members WHERE seq > ? AND (seq, group_guid, member_key) > (?, ?, ?) ORDER BY seq, group_guid, member_key LIMIT ?').all(seq, after.seq, after.group, after.key, limit)
       : this.db.prepare('SELECT group_guid, member_key, member_dn, removed, seq FROM members WHERE seq > ? ORDER BY seq, group_guid, member_key LIMIT ?').all(seq, limit)) as { group_guid: string; member_key: string; member_dn: string; removed: number; seq: number }[];

@@ -8,7 +8,6 @@
  * outbox. A one-member change of a huge group plans one member change.
  */
 import { createHash } from 'node:crypto';
-import { dnKey } from '../ad/dn.ts';
 import type { ConnectorSpace, SpaceObject } from '../space/connector-space.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import { immutableIdOf, type SourceAnchor } from './source-anchor.ts';
@@ -118,10 +117,10 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
         const page = space.members(o.guid, { limit: membersPerItem, ...(after ? { after } : {}) });
         if (!page.length) break;
         for (const m of page) {
-          const member = space.guidByKey(dnKey(m.memberDn));
+          const member = space.guidByKey(m.memberKey);
           if (member) batch.push(member);
         }
-        after = dnKey(page.at(-1)!.memberDn);
+        after = page.at(-1)!.memberKey;
         if (batch.length >= membersPerItem) {
           enqueueMembers(o.guid, batch, []);
           batch = [];
