@@ -152,6 +152,28 @@ for (const kind of storeKinds) {
       assert.equal(y1.body.userPrincipalName, 'swap-a@contoso.skybridge.test');
     });
 
+    test('the proxy addresses of objects created in bulk (one INSERT per batch) are held at once', async () => {
+      const lease = await agent.acquireLease(60);
+      const [a, b, c] = [guid(), guid(), guid()];
+      const user = (id: string, name: string, proxyAddresses?: string[]) => ({
+        op: 'upsert' as const, type: 'user' as const, immutableId: id,
+        attributes: { userPrincipalName: `${name}@contoso.skybridge.test`, ...(proxyAddresses ? { proxyAddresses } : {}) },
+      });
+      const first = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [
+        user(a, 'bulk-a', ['SMTP:bulk-a@contoso.skybridge.test', 'smtp:Bulk-Team@contoso.skybridge.test', 'smtp:bulk-team@contoso.skybridge.test']),
+        user(b, 'bulk-b'),
+      ] });
+      assert.deepEqual(first.results.map((r) => [r.status, r.quarantined]), [['created', undefined], ['created', undefined]]);
+      // the same address in another case, in a later batch: held by the first object
+      const second = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [user(c, 'bulk-c', ['SMTP:bulk-c@contoso.skybridge.test', 'smtp:BULK-TEAM@contoso.skybridge.test'])] });
+      assert.deepEqual(second.results[0]!.quarantined!.map((h) => [h.attribute, h.value]), [['proxyAddresses', 'smtp:BULK-TEAM@contoso.skybridge.test']]);
+      const listed = (await t.call('GET', '/api/v1/sync/errors', { token: admin })).body.items.find((e: { immutableId: string }) => e.immutableId === c);
+      assert.match(listed.message, new RegExp(`already used by the cloud object ${first.results[0]!.objectId}`));
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'delete', type: 'user', immutableId: a }] });
+      const released = (await t.call('GET', `/api/v1/users/${second.results[0]!.objectId}`, { token: admin })).body;
+      assert.deepEqual(released.proxyAddresses, ['SMTP:bulk-c@contoso.skybridge.test', 'smtp:BULK-TEAM@contoso.skybridge.test']);
+    });
+
     test('duplicate attribute resiliency: a colliding UPN or proxy address is quarantined, reported, and released when the holder lets it go', async () => {
       const lease = await agent.acquireLease(60);
       const holder = guid();
