@@ -18,6 +18,17 @@ type Reason = NonNullable<Quarantined['reason']>;
 interface QuarantineRow { object_id: string; attribute: QuarantinedAttribute; value_key: string; placeholder: string | null; reason: Reason }
 
 /**
+ * The holders of proxy addresses ($2: lower-cased keys), one index probe per
+ * address. With `address = ANY(…)` of a batch's 1,500 addresses the planner
+ * preferred reading the whole table (12 ms at 30,000 users on PGlite, and
+ * growing with the directory); OFFSET 0 keeps the lateral subquery an index
+ * probe per key (4 ms at 30,000 users).
+ */
+export const proxyHoldersSql = `SELECT k.address, p.object_id FROM unnest($2::text[]) AS k(address)
+  CROSS JOIN LATERAL (SELECT object_id FROM object_proxy_addresses p WHERE p.tenant_id = $1 AND p.address = k.address OFFSET 0) p
+  ORDER BY p.object_id`;
+
+/**
  * What collision checks look up, per batch: the holders of UPNs and proxy
  * addresses (cached until a write of the batch touches them), the
  * quarantined values of the batch's objects, and the tenant's initial domain.
@@ -70,12 +81,9 @@ export class CollisionLookups {
 
   /** The live objects other than `self` holding these proxy addresses (lower-cased keys), read once per key. */
   async proxyHoldersOf(tx: Queryable, tenantId: string, keys: string[], self: string | null): Promise<Map<string, string>> {
-    const missing = keys.filter((k) => !this.proxyHolders.has(k));
+    const missing = [...new Set(keys.filter((k) => !this.proxyHolders.has(k)))];
     if (missing.length) {
-      const { rows } = await tx.query<{ address: string; object_id: string }>(
-        'SELECT address, object_id FROM object_proxy_addresses WHERE tenant_id = $1 AND address = ANY($2::text[]) ORDER BY object_id',
-        [tenantId, missing],
-      );
+      const { rows } = await tx.query<{ address: string; object_id: string }>(proxyHoldersSql, [tenantId, missing]);
       for (const k of missing) this.proxyHolders.set(k, []);
       for (const r of rows) this.proxyHolders.get(r.address)!.push(r.object_id);
     }
