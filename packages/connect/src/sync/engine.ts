@@ -120,11 +120,11 @@ export class SyncEngine {
   }
 
   /**
-   * Plans and exports while an import is still reading: what the import has
-   * committed since the last round is planned and exported, round after
-   * round (a quarter of a second apart when a round finds nothing new), then
-   * one last cycle runs once the import is done (its sweep of objects gone
-   * from AD, and the delete threshold, act on the complete read only). The import reads AD while the cloud applies the
+   * Plans and exports while an import is still reading: every quarter of a
+   * second, what the import has committed since the last round is planned
+   * and exported, then one last cycle runs once the import is done (its
+   * sweep of objects gone from AD, and the delete threshold, act on the
+   * complete read only). The import reads AD while the cloud applies the
    * batches, instead of one after the other. Everything the cycles share is
    * SQLite work in synchronous transactions, so the two never interleave
    * inside a transaction.
@@ -137,12 +137,9 @@ export class SyncEngine {
     let seen = this.space.currentSeq;
     try {
       while (!finished) {
-        // nothing new yet, or the import has not yet said which domain it reads (the rules need it): wait a
-        // little; otherwise the next round starts at once (the import committed more while this one exported)
-        if (this.space.currentSeq === seen || !this.space.getMeta('ad.domain')) {
-          await Promise.race([done, new Promise((r) => setTimeout(r, 250).unref())]);
-          continue;
-        }
+        await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
+        // nothing new yet, or the import has not yet said which domain it reads (the rules need it)
+        if (finished || this.space.currentSeq === seen || !this.space.getMeta('ad.domain')) continue;
         seen = this.space.currentSeq;
         rounds.push(await this.cycle({ ...options, holdDeletes: true }));
       }
