@@ -61,7 +61,14 @@ export function serveAdminCenter(dir: string, req: IncomingMessage, res: ServerR
     res.end(messagePage('The admin center is not built', `This cloud has no admin center files in ${dir}. Build them with "npm run build:web" in the Skybridge checkout (the skybridge command does it on first use), then reload this page.`));
     return true;
   }
-  const relative = decodeURIComponent(url.pathname.slice(base.length + 1));
+  let relative: string;
+  try {
+    relative = decodeURIComponent(url.pathname.slice(base.length + 1));
+  } catch {
+    res.writeHead(400, { ...pageHeaders });
+    res.end(messagePage('Bad address', 'This address has a malformed %-escape: open the admin center from its start page.'));
+    return true;
+  }
   const file = normalize(join(dir, relative));
   const inside = file.startsWith(dir.endsWith(sep) ? dir : dir + sep);
   const isFile = inside && relative !== '' && existsSync(file) && statSync(file).isFile();

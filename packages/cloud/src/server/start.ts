@@ -189,7 +189,12 @@ const oidcPath = /^\/([^/?]+)\/v2\.0(\/[^?]*)?(?:\?.*)?$/;
 
 /** Resolves `{tenant}` of an issuer path: a tenant id, or a verified domain of the tenant. */
 async function resolveTenant(store: Store, segment: string): Promise<string | null> {
-  const value = decodeURIComponent(segment).toLowerCase();
+  let value: string;
+  try {
+    value = decodeURIComponent(segment).toLowerCase();
+  } catch {
+    return null; // malformed percent-encoding names no tenant
+  }
   if (isUuid(value)) {
     const { rows } = await store.query<{ id: string }>('SELECT id FROM tenants WHERE id = $1', [value]);
     return rows[0]?.id ?? null;

@@ -180,6 +180,13 @@ for (const kind of storeKinds) {
       assert.match(String(js.headers['cache-control']), /immutable/);
       assert.equal((await httpExchange(`${t.url}/admin/assets/gone-1234.js`, { trust: t.trust })).status, 404);
       assert.equal((await httpExchange(`${t.url}/admin/..%2f..%2fpackage.json`, { trust: t.trust })).text.includes('"workspaces"'), false, 'no path escapes the app');
+      // a malformed %-escape is the client's mistake, said as such (it was a 500 and an error in the log)
+      const malformed = await httpExchange(`${t.url}/admin/users/%E0%A4%A`, { trust: t.trust });
+      assert.equal(malformed.status, 400);
+      assert.match(malformed.text, /malformed %-escape/);
+      const badTenant = await httpExchange(`${t.url}/%E0%A4%A/v2.0/.well-known/openid-configuration`, { trust: t.trust });
+      assert.equal(badTenant.status, 404);
+      assert.match(badTenant.text, /there is no tenant/);
       const root = await httpExchange(`${t.url}/`, { trust: t.trust });
       assert.equal(root.status, 302);
       assert.equal(root.headers.location, '/admin/');
