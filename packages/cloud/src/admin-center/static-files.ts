@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { paths } from '@skybridge/protocol';
 import { messagePage, pageHeaders } from '../signin/pages.ts';
+import { decodeUriComponentOrNull } from '../http/uri.ts';
 
 /** Where `npm run build:web` writes the admin center (packages/cloud/web/dist). */
 export const defaultAdminCenterDir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -61,10 +62,8 @@ export function serveAdminCenter(dir: string, req: IncomingMessage, res: ServerR
     res.end(messagePage('The admin center is not built', `This cloud has no admin center files in ${dir}. Build them with "npm run build:web" in the Skybridge checkout (the skybridge command does it on first use), then reload this page.`));
     return true;
   }
-  let relative: string;
-  try {
-    relative = decodeURIComponent(url.pathname.slice(base.length + 1));
-  } catch {
+  const relative = decodeUriComponentOrNull(url.pathname.slice(base.length + 1));
+  if (relative === null) {
     res.writeHead(400, { ...pageHeaders });
     res.end(messagePage('Bad address', 'This address has a malformed %-escape: open the admin center from its start page.'));
     return true;

@@ -14,6 +14,7 @@ import { schemaUris, type ResourceKind } from './schemas.ts';
 import { createResource, deleteResource, patchResource, replaceResource, type ScimContext } from './service.ts';
 import { parseProjection } from './projection.ts';
 import { etagOf } from './resources.ts';
+import { decodeUriComponentOrNull } from '../http/uri.ts';
 
 export const bulkLimits = { maxOperations: 1000, maxPayloadSize: 1_048_576 } as const;
 
@@ -129,7 +130,8 @@ function parseTarget(path: string, resolve: (ref: string) => string | null): { k
   const m = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/i.exec(path);
   if (!m) throw new ScimError(400, 'invalidPath', `bulk paths are /Users, /Groups, /Users/{id} or /Groups/{id}; got ${path}`);
   const kind: ResourceKind = m[1]!.toLowerCase() === 'users' ? 'User' : 'Group';
-  let id = m[2] ? decodeURIComponent(m[2]) : undefined;
+  let id = m[2] ? decodeUriComponentOrNull(m[2]) ?? undefined : undefined;
+  if (m[2] && id === undefined) throw new ScimError(400, 'invalidPath', `${path}: the id has a malformed %-escape`);
   if (id?.startsWith('bulkId:')) id = resolve(id) ?? undefined;
   if (id !== undefined && !isUuid(id)) throw new ScimError(404, undefined, `${path}: there is no such ${kind.toLowerCase()}`);
   return { kind, ...(id ? { id } : {}) };

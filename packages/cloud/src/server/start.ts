@@ -30,6 +30,7 @@ import { handleCommon } from '../signin/home-realm.ts';
 import { defaultAdminCenterDir, serveAdminCenter } from '../admin-center/static-files.ts';
 import { handleFederationCallback } from '../signin/federation.ts';
 import { handleSamlResponse } from '../signin/saml-federation.ts';
+import { decodeUriComponentOrNull } from '../http/uri.ts';
 
 export interface CloudOptions {
   /** Port to listen on; 0 picks a free one. Default 8443 (HTTPS) or 8080 (--http). */
@@ -189,12 +190,8 @@ const oidcPath = /^\/([^/?]+)\/v2\.0(\/[^?]*)?(?:\?.*)?$/;
 
 /** Resolves `{tenant}` of an issuer path: a tenant id, or a verified domain of the tenant. */
 async function resolveTenant(store: Store, segment: string): Promise<string | null> {
-  let value: string;
-  try {
-    value = decodeURIComponent(segment).toLowerCase();
-  } catch {
-    return null; // malformed percent-encoding names no tenant
-  }
+  const value = decodeUriComponentOrNull(segment)?.toLowerCase();
+  if (value === undefined) return null; // malformed percent-encoding names no tenant
   if (isUuid(value)) {
     const { rows } = await store.query<{ id: string }>('SELECT id FROM tenants WHERE id = $1', [value]);
     return rows[0]?.id ?? null;

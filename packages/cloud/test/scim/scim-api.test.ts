@@ -62,6 +62,15 @@ for (const kind of storeKinds) {
       const userName = core.body.attributes.find((a: { name: string }) => a.name === 'userName');
       assert.deepEqual([userName.required, userName.uniqueness, userName.caseExact], [true, 'server', false]);
       expectError(await scim('GET', '/Schemas/urn:nope'), 404);
+      // malformed %-escapes are the client's mistake: a 404 here, a 400 for that one bulk operation (they were 500s)
+      expectError(await scim('GET', '/Schemas/%E0%A4%A'), 404);
+      const bulk = await scim('POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations: [
+        { method: 'DELETE', path: '/Users/%E0%A4%A' },
+        { method: 'DELETE', path: `/Users/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}` },
+      ] });
+      assert.equal(bulk.status, 200, JSON.stringify(bulk.body));
+      assert.deepEqual(bulk.body.Operations.map((o: { status: string }) => o.status), ['400', '404']);
+      assert.match(bulk.body.Operations[0].response.detail, /malformed %-escape/);
       expectError(await scim('GET', '/Nowhere'), 404);
       expectError(await t.call('GET', '/scim/v2/Users', {}), 401);
     });
