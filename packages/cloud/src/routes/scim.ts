@@ -15,7 +15,6 @@ import { createResource, deleteResource, etagMatches, getResource, listLimits, l
 import { etagOf } from '../scim/resources.ts';
 import { maxMembersPerRequest } from '../scim/members.ts';
 import { directoryReaders, directoryWriters } from './directory.ts';
-import { decodeUriComponentOrNull } from '../http/uri.ts';
 
 export const scimBase = '/scim/v2';
 
@@ -179,7 +178,8 @@ const discoveryRoutes: RouteDef[] = [
   tenantRoute({
     method: 'GET', path: `${scimBase}/Schemas/:id`, roles: directoryReaders, summary: 'SCIM: one schema.',
     handler: async (ctx) => {
-      const id = decodeUriComponentOrNull(ctx.params.id!)?.toLowerCase();
+      // (the router hands parameters over decoded already; a malformed %-escape stays as sent, and names no schema)
+      const id = ctx.params.id!.toLowerCase();
       const s = schemas.find((x) => x.id.toLowerCase() === id);
       if (!s) throw new ScimError(404, undefined, `there is no schema ${ctx.params.id}`);
       return scim(schemaResource(s, baseOf(ctx)));

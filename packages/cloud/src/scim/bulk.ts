@@ -130,8 +130,9 @@ function parseTarget(path: string, resolve: (ref: string) => string | null): { k
   const m = /^\/(Users|Groups)(?:\/([^/]+))?\/?$/i.exec(path);
   if (!m) throw new ScimError(400, 'invalidPath', `bulk paths are /Users, /Groups, /Users/{id} or /Groups/{id}; got ${path}`);
   const kind: ResourceKind = m[1]!.toLowerCase() === 'users' ? 'User' : 'Group';
-  let id = m[2] ? decodeUriComponentOrNull(m[2]) ?? undefined : undefined;
-  if (m[2] && id === undefined) throw new ScimError(400, 'invalidPath', `${path}: the id has a malformed %-escape`);
+  const decoded = m[2] === undefined ? undefined : decodeUriComponentOrNull(m[2]);
+  if (decoded === null) throw new ScimError(400, 'invalidPath', `${path}: the id has a malformed %-escape`);
+  let id = decoded;
   if (id?.startsWith('bulkId:')) id = resolve(id) ?? undefined;
   if (id !== undefined && !isUuid(id)) throw new ScimError(404, undefined, `${path}: there is no such ${kind.toLowerCase()}`);
   return { kind, ...(id ? { id } : {}) };
