@@ -91,12 +91,12 @@ export interface DecodedEntry {
 
 
 export function parseRange(type: string): { name: string; range: RangeInfo | undefined } {
+  if (!type.includes(';')) return { name: type, range: undefined };
   const m = /^([^;]+)(?:;.*?range=(\d+)-(\d+|\*))?/i.exec(type)!;
   return { name: m[1]!, range: m[2] === undefined ? undefined : { low: Number(m[2]), high: m[3] === '*' ? null : Number(m[3]) } };
 }
 
-function decodeValues(name: string, attr: RawAttribute, problems: ValueProblem[], dn: string): string[] | undefined {
-  const lower = name.toLowerCase();
+function decodeValues(name: string, lower: string, attr: RawAttribute, problems: ValueProblem[], dn: string): string[] | undefined {
   const binary = binaryAttributes.has(lower);
   const isMember = lower === memberAttribute;
   if (!isMember && attr.values.length > valueLimits.valuesPerAttribute) {
@@ -104,7 +104,8 @@ function decodeValues(name: string, attr: RawAttribute, problems: ValueProblem[]
     return undefined;
   }
   const out: string[] = [];
-  for (const value of attr.values) {
+  for (let i = 0; i < attr.values.length; i++) {
+    const value = attr.values[i]!;
     const limit = binary ? valueLimits.binaryBytes : valueLimits.textBytes;
     if (!isMember && value.length > limit) {
       problems.push({ attribute: name, code: 'value_too_large', message: `${dn}: a value of ${name} has ${value.length} bytes; the limit is ${limit}` });
@@ -126,8 +127,11 @@ function decodeValues(name: string, attr: RawAttribute, problems: ValueProblem[]
         }
       } else out.push(value.toString('base64'));
     } else {
-      // isUtf8 (simdutf) then a plain decode: the strict check without TextDecoder's per-call cost
-      if (isUtf8(value)) out.push(value.toString('utf8'));
+      // ldapts decoded the value strictly already (a string: valid UTF-8), but its decoder drops a leading
+      // byte order mark; otherwise isUtf8 (simdutf) then a plain decode: the strict check without TextDecoder's per-call cost
+      const text = attr.text?.[i];
+      if (typeof text === 'string' && !(value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf)) out.push(text);
+      else if (isUtf8(value)) out.push(value.toString('utf8'));
       else {
         problems.push({ attribute: name, code: 'invalid_utf8', message: `${dn}: ${name} holds bytes that are not UTF-8 (${value.subarray(0, 24).toString('hex')}…)` });
         return undefined;
@@ -143,13 +147,20 @@ export function decodeEntry(raw: RawEntry, options: { dirsyncIncremental?: boole
   const attributes: Record<string, string[]> = {};
   let member: DecodedEntry['member'];
   let memberDelta: DecodedEntry['memberDelta'];
+  let guid: string | undefined;
   for (const attr of raw.attributes.values()) {
     const { name: sent, range } = parseRange(attr.type);
     // DirSync adds attributes nobody asked for (parentGUID, instanceType): only what the connector reads is kept.
-    if (!canonical.has(sent.toLowerCase())) continue;
-    const name = canonicalName(sent);
-    const values = decodeValues(name, attr, problems, raw.dn);
+    const lower = sent.toLowerCase();
+    const name = canonical.get(lower);
+    if (name === undefined) continue;
+    const values = decodeValues(name, lower, attr, problems, raw.dn);
     if (!values) continue;
+    if (name === 'objectGUID') {
+      // the anchor, kept apart from the attributes
+      guid = values[0];
+      continue;
+    }
     if (name === memberAttribute) {
       // DirSync incremental values: range=1-1 carries added values, range=0-0 removed ones.
       if (options.dirsyncIncremental && range && range.low === 1 && range.high === 1) (memberDelta ??= { added: [], removed: [] }).added.push(...values);
@@ -159,8 +170,6 @@ export function decodeEntry(raw: RawEntry, options: { dirsyncIncremental?: boole
     }
     attributes[name] = values;
   }
-  const guid = attributes.objectGUID?.[0];
-  delete attributes.objectGUID;
   return { dn: raw.dn, guid, attributes, member, memberDelta, problems };
 }
 

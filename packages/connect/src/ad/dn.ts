@@ -8,28 +8,32 @@
  */
 const separator = '\u0001';
 
-/** Splits a DN into its RDNs (as written, escapes kept), honouring backslash escapes. */
+/**
+ * Splits a DN into its RDNs (as written, escapes kept), honouring backslash
+ * escapes. Every imported object's DN goes through here, and member values
+ * too: the RDNs are slices of the DN, never built character by character.
+ */
 export function splitDn(dn: string): string[] {
   const rdns: string[] = [];
-  let current = '';
+  let start = 0;
   for (let i = 0; i < dn.length; i++) {
-    const ch = dn[i]!;
-    if (ch === '\\' && i + 1 < dn.length) {
-      current += ch + dn[i + 1];
-      i++;
-    } else if (ch === ',' || ch === ';') {
-      rdns.push(current.trim());
-      current = '';
-    } else {
-      current += ch;
+    const c = dn.charCodeAt(i);
+    if (c === 0x5c /* \\ */) i++;
+    else if (c === 0x2c /* , */ || c === 0x3b /* ; */) {
+      const rdn = dn.slice(start, i).trim();
+      if (rdn) rdns.push(rdn);
+      start = i + 1;
     }
   }
-  if (current.trim() || rdns.length) rdns.push(current.trim());
-  return rdns.filter((r) => r.length > 0);
+  const last = dn.slice(start).trim();
+  if (last) rdns.push(last);
+  return rdns;
 }
 
 /** The value of an RDN with escapes resolved: CN=O'Brien\, Pat → O'Brien, Pat; \2C → ,. */
 export function unescapeValue(value: string): string {
+  // most values hold no escape at all
+  if (!value.includes('\\')) return value;
   const bytes: number[] = [];
   const out: string[] = [];
   const flush = () => {
@@ -69,7 +73,10 @@ function normalizeRdn(rdn: string): string {
 }
 
 export function dnKey(dn: string): string {
-  return splitDn(dn).map(normalizeRdn).reverse().join(separator);
+  const rdns = splitDn(dn);
+  let key = '';
+  for (let i = rdns.length - 1; i >= 0; i--) key += (i === rdns.length - 1 ? '' : separator) + normalizeRdn(rdns[i]!);
+  return key;
 }
 
 /** The key range [low, high) holding every descendant of the entry whose key is `key`. */
@@ -81,9 +88,12 @@ export const sameDn = (a: string, b: string): boolean => dnKey(a) === dnKey(b);
 
 /** Whether `dn` is `ancestor` or lies below it. */
 export function isWithin(dn: string, ancestor: string): boolean {
-  const k = dnKey(dn);
-  const a = dnKey(ancestor);
-  return k === a || k.startsWith(a + separator);
+  return isWithinKey(dnKey(dn), dnKey(ancestor));
+}
+
+/** Whether the entry with key `key` is the one with key `ancestorKey` or lies below it (keys from dnKey). */
+export function isWithinKey(key: string, ancestorKey: string): boolean {
+  return key === ancestorKey || (key.length > ancestorKey.length && key.charCodeAt(ancestorKey.length) === 1 && key.startsWith(ancestorKey));
 }
 
 export const parentDn = (dn: string): string => splitDn(dn).slice(1).join(',');

@@ -483,9 +483,17 @@ export class AdImporter {
 }
 
 /** Attributes that change with every write and carry no directory data of their own. */
+const volatileAttributes = new Set(['uSNChanged', 'whenChanged', 'isDeleted', 'isRecycled']);
+
+/**
+ * The attributes without the volatile ones, keys in sorted order (the order
+ * the connector space stores them in: it then keeps this object as it is,
+ * without a sorted copy of its own).
+ */
 function withoutVolatile(attributes: Record<string, string[]>): Record<string, string[]> {
-  const { uSNChanged: _u, whenChanged: _w, isDeleted: _d, isRecycled: _r, ...rest } = attributes;
-  return rest;
+  const out: Record<string, string[]> = {};
+  for (const k of Object.keys(attributes).sort()) if (!volatileAttributes.has(k)) out[k] = attributes[k]!;
+  return out;
 }
 
 function numbers(summary: ImportSummary): Record<string, number> {

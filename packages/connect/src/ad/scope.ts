@@ -6,7 +6,7 @@
  */
 import type { ActiveDirectoryConfig } from '../config/agent-config.ts';
 import type { ObjectKind } from './attributes.ts';
-import { isWithin } from './dn.ts';
+import { dnKey, isWithinKey } from './dn.ts';
 
 export type ScopeReason =
   | 'container'
@@ -25,10 +25,23 @@ export interface ScopeInput {
   attributes: Record<string, string[]>;
 }
 
+/** The keys of the configured containers, computed once (every imported object is scoped against them). */
+const containerKeys = new Map<string, string>();
+function containerKey(dn: string): string {
+  let key = containerKeys.get(dn);
+  if (key === undefined) {
+    if (containerKeys.size >= 256) containerKeys.clear();
+    key = dnKey(dn);
+    containerKeys.set(dn, key);
+  }
+  return key;
+}
+
 export function scopeOf(object: ScopeInput, config: Pick<ActiveDirectoryConfig, 'containers' | 'excludedContainers'>, domainDn: string): ScopeReason | null {
   const containers = config.containers.length ? config.containers : [domainDn];
-  if (!containers.some((c) => isWithin(object.dn, c))) return 'outside-containers';
-  if (config.excludedContainers.some((c) => isWithin(object.dn, c))) return 'excluded-container';
+  const key = dnKey(object.dn);
+  if (!containers.some((c) => isWithinKey(key, containerKey(c)))) return 'outside-containers';
+  if (config.excludedContainers.some((c) => isWithinKey(key, containerKey(c)))) return 'excluded-container';
   if (object.kind === 'organizationalUnit' || object.kind === 'container' || object.kind === 'domain') return 'container';
   if (object.kind === 'other') return 'other-class';
   const a = object.attributes;

@@ -36,7 +36,9 @@ function many(o: SpaceObject, name: string): string[] | undefined {
 
 /** Keeps only the attributes that have a value, so that equal objects give equal JSON. */
 function defined(attributes: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined));
+  const out: Record<string, unknown> = {};
+  for (const k in attributes) if (attributes[k] !== undefined) out[k] = attributes[k];
+  return out;
 }
 
 const onPremises = (o: SpaceObject, ctx: RuleContext) => ({

@@ -151,8 +151,13 @@ CREATE TABLE IF NOT EXISTS runs (
 
 /** Attribute values in a stable order of keys, so equal content gives an equal string. */
 function canonicalJson(attributes: Record<string, string[]>): string {
+  // the importer hands over its attributes sorted already: then they are written as they are
+  const keys = Object.keys(attributes);
+  let ordered = true;
+  for (let i = 0; i < keys.length && ordered; i++) ordered = (i === 0 || keys[i - 1]! < keys[i]!) && attributes[keys[i]!]!.length > 0;
+  if (ordered) return JSON.stringify(attributes);
   const out: Record<string, string[]> = {};
-  for (const k of Object.keys(attributes).sort()) {
+  for (const k of keys.sort()) {
     const v = attributes[k]!;
     if (v.length) out[k] = v;
   }

@@ -202,7 +202,7 @@ export class SyncEngine {
           if (c.kind !== 'object' || !c.immutableId) continue;
           const exported = this.store.byImmutableId(c.immutableId);
           if (!exported) continue; // the agent deleted it, or never exported it
-          const known = this.store.version(exported.guid);
+          const known = exported.version;
           if (!c.deleted && (known === undefined || c.version <= known)) {
             if (known === undefined) this.store.setVersion(exported.guid, c.version); // exported before versions were kept
             out.confirmed += 1;
@@ -210,9 +210,10 @@ export class SyncEngine {
           }
           out.changedInCloud += 1;
           this.store.markChangedInCloud(exported.guid);
+          const dn = this.space.get(exported.guid)?.dn ?? c.immutableId;
           this.store.setError({
-            guid: exported.guid, dn: exported.dn ?? c.immutableId, category: 'other', code: 'changed_in_cloud', attribute: null,
-            message: `${exported.dn ?? c.immutableId} was ${c.deleted ? 'deleted' : 'changed'} in the cloud after this agent's last write (version ${c.version}); the next cycle sends it again from Active Directory`,
+            guid: exported.guid, dn, category: 'other', code: 'changed_in_cloud', attribute: null,
+            message: `${dn} was ${c.deleted ? 'deleted' : 'changed'} in the cloud after this agent's last write (version ${c.version}); the next cycle sends it again from Active Directory`,
           });
         }
         this.space.setMeta(feedCursorKey, page.cursor);

@@ -62,14 +62,14 @@ export class ExportStore {
       enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
       next: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) ORDER BY phase, id LIMIT ?'),
       nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND phase < ? ORDER BY phase, id LIMIT ?'),
-      done: p('DELETE FROM outbox WHERE id = ?'),
+      doneRange: p('DELETE FROM outbox WHERE phase = ? AND id BETWEEN ? AND ?'),
+      hasErrors: p('SELECT 1 FROM sync_errors LIMIT 1'),
       cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
       isPlanned: p("SELECT 1 FROM outbox WHERE guid = ? AND kind = 'upsert' LIMIT 1"),
       queueStamp: p('INSERT OR IGNORE INTO stamp_queue (guid) VALUES (?)'),
       setVersion: p('INSERT INTO cloud_versions (guid, version) VALUES (?, ?) ON CONFLICT (guid) DO UPDATE SET version = excluded.version'),
-      version: p('SELECT version FROM cloud_versions WHERE guid = ?'),
       forgetVersion: p('DELETE FROM cloud_versions WHERE guid = ?'),
-      byImmutableId: p('SELECT e.guid, o.dn FROM exports e LEFT JOIN objects o ON o.guid = e.guid WHERE e.immutable_id = ?'),
+      byImmutableId: p('SELECT e.guid, v.version FROM exports e LEFT JOIN cloud_versions v ON v.guid = e.guid WHERE e.immutable_id = ?'),
       markStale: p("UPDATE exports SET hash = '' WHERE guid = ?"),
       unqueueStamp: p('DELETE FROM stamp_queue WHERE guid = ?'),
       pending: p('SELECT phase, count(*) AS n FROM outbox GROUP BY phase'),
@@ -114,8 +114,14 @@ export class ExportStore {
     return (rows as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
   }
 
-  done(id: number): void {
-    this.#s.done!.run(id);
+  /** Takes a phase's items from `first` to `last` (ids) out of the outbox: a batch once its results are stored. */
+  doneRange(phase: number, first: number, last: number): void {
+    this.#s.doneRange!.run(phase, first, last);
+  }
+
+  /** Whether any object has a sync error recorded. */
+  hasErrors(): boolean {
+    return this.#s.hasErrors!.get() !== undefined;
   }
 
   /** Queues every exported user that has no mS-DS-ConsistencyGuid (stamping was just turned on). */
@@ -130,12 +136,10 @@ export class ExportStore {
     this.#s.setVersion!.run(guid, version);
   }
 
-  version(guid: string): number | undefined {
-    return (this.#s.version!.get(guid) as { version: number } | undefined)?.version;
-  }
-
-  byImmutableId(immutableId: string): { guid: string; dn: string | null } | undefined {
-    return this.#s.byImmutableId!.get(immutableId) as { guid: string; dn: string | null } | undefined;
+  /** The exported object with this immutable id, and the cloud version the agent's last write left (one lookup per change read from the feed). */
+  byImmutableId(immutableId: string): { guid: string; version: number | undefined } | undefined {
+    const r = this.#s.byImmutableId!.get(immutableId) as { guid: string; version: number | null } | undefined;
+    return r ? { guid: r.guid, version: r.version ?? undefined } : undefined;
   }
 
   /** The cloud changed the object after the agent's last write: what the agent exported no longer counts, so the next plan sends it again. */

@@ -138,7 +138,7 @@ export class Exporter {
     const sendable = prepared.filter((p): p is Prepared & { op: SyncOperation } => p.op !== null);
     let results: Promise<SyncObjectResult[]> = Promise.resolve([]);
     if (sendable.length) {
-      const key = `skybridge-${createHash('sha256').update(JSON.stringify([sendable.map((p) => p.item.id), sendable.map((p) => p.op)])).digest('base64url')}`;
+      const key = `skybridge-${batchDigest(sendable)}`;
       results = this.#send(key, sendable.map((p) => p.op), summary);
       summary.batches += 1;
     }
@@ -150,11 +150,13 @@ export class Exporter {
   async #settle(batch: InFlight, summary: ExportSummary): Promise<void> {
     const results = await batch.results;
     this.#space.transaction(() => {
+      // (an initial sync has no errors to clear: then no object asks, until one is recorded)
+      const errors = { any: this.#store.hasErrors() };
       let r = 0;
-      for (const p of batch.prepared) {
-        if (p.op) this.#apply(p, results[r++]!, summary);
-        this.#store.done(p.item.id);
-      }
+      for (const p of batch.prepared) if (p.op) this.#apply(p, results[r++]!, summary, errors);
+      // a batch is a run of one phase's items in id order, so one range takes it out
+      const first = batch.prepared[0]!.item;
+      this.#store.doneRange(first.phase, first.id, batch.prepared.at(-1)!.item.id);
     });
     this.#options.onBatch?.(summary);
   }
@@ -183,12 +185,13 @@ export class Exporter {
     return out;
   }
 
-  #apply(p: Prepared & { op: SyncOperation | null }, result: SyncObjectResult, summary: ExportSummary): void {
+  #apply(p: Prepared & { op: SyncOperation | null }, result: SyncObjectResult, summary: ExportSummary, errors: { any: boolean }): void {
     const b = p.item.body;
     const dnOf = () => this.#space.get(p.item.guid)?.dn ?? ('dn' in b ? b.dn : p.item.guid);
     if (result.status === 'error') {
       summary.errors += 1;
       const e = result.error!;
+      errors.any = true;
       this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       return;
     }
@@ -202,9 +205,10 @@ export class Exporter {
       // synced, with values another object holds held back: reported, and sent again every cycle until the cloud gives them back
       const q = result.quarantined;
       const e = quarantineError(q);
+      errors.any = true;
       this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       summary.quarantined += 1;
-    } else this.#store.clearError(p.item.guid);
+    } else if (errors.any) this.#store.clearError(p.item.guid);
     if (b.kind === 'delete') {
       this.#store.remove(p.item.guid);
       summary.deleted += 1;
@@ -260,4 +264,22 @@ export class Exporter {
       }
     }
   }
+}
+
+/**
+ * What a batch's Idempotency-Key is made from: its outbox item ids (never
+ * reused) and its content. An upsert of an object is named by its immutable
+ * id and the hash the planner gave its type and attributes (equal hash,
+ * equal content), so a batch of objects is not serialized a second time
+ * just to name it; memberships and deletions go as they are sent.
+ */
+export function batchDigest(items: { item: OutboxItem; op: SyncOperation }[]): string {
+  const h = createHash('sha256');
+  for (const { item, op } of items) {
+    const b = item.body;
+    h.update(`${item.id}\u0000`);
+    if (b.kind === 'upsert' && op.op === 'upsert' && !op.members) h.update(`u\u0000${op.type}\u0000${op.immutableId}\u0000${b.hash}\u0001`);
+    else h.update(`${JSON.stringify(op)}\u0001`);
+  }
+  return h.digest('base64url');
 }

@@ -6,7 +6,9 @@
  * same, and decodes values it cannot read as UTF-8 silently. DirSync needs the
  * difference (a cleared attribute arrives with no values) and bad input must
  * be reported, so these functions send ldapts's SearchRequest themselves and
- * keep every attribute as the server sent it: its type and its raw values.
+ * keep every attribute as the server sent it: its type and its raw values,
+ * with ldapts's own strict UTF-8 reading of each value beside them (the
+ * import takes text from it instead of decoding every value a second time).
  * They use three internals of ldapts (pinned in package.json): _ensureConnected,
  * _nextMessageId and _send. test/ad/raw-search.test.ts guards them.
  */
@@ -16,6 +18,13 @@ export interface RawAttribute {
   /** the attribute description as sent, e.g. member;range=0-999 */
   type: string;
   values: Buffer[];
+  /**
+   * ldapts's own reading of the values, one per value: a string where the
+   * bytes are valid UTF-8 (it decodes every value strictly), else the bytes.
+   * Decoding text attributes again would cost the import a second pass over
+   * every value.
+   */
+  text?: (string | Buffer)[];
 }
 
 export interface RawEntry {
@@ -42,15 +51,15 @@ interface RawResponse {
   errorMessage: string;
   matchedDN: string;
   controls?: Control[];
-  searchEntries: { name: string; attributes: { type: string; buffers: Buffer[] }[] }[];
+  searchEntries: { name: string; attributes: { type: string; buffers: Buffer[]; values: (string | Buffer)[] }[] }[];
   searchReferences: { uris: string[] }[];
 }
 
 export const internals = (client: Client): ClientInternals => client as unknown as ClientInternals;
 
-export function toRawEntry(e: { name: string; attributes: { type: string; buffers: Buffer[] }[] }): RawEntry {
+export function toRawEntry(e: { name: string; attributes: { type: string; buffers: Buffer[]; values?: (string | Buffer)[] }[] }): RawEntry {
   const attributes = new Map<string, RawAttribute>();
-  for (const a of e.attributes) attributes.set(a.type.toLowerCase(), { type: a.type, values: a.buffers });
+  for (const a of e.attributes) attributes.set(a.type.toLowerCase(), a.values?.length === a.buffers.length ? { type: a.type, values: a.buffers, text: a.values } : { type: a.type, values: a.buffers });
   return { dn: e.name, attributes };
 }
 
