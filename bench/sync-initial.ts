@@ -114,10 +114,10 @@ for (const size of sizes) {
       cloud: (cloudCpu.user + cloudCpu.system) / 1e6,
       postgres: store === 'postgres' ? cpuSecondsOf({ cmdline: 'postgres:' }) - pgCpuBefore : 0,
     };
-    const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number; cpuMs: number };
+    const out = JSON.parse(run.stdout) as { imported: { objectsRead: number; durationMs: number }; synced: { export: { created: number; memberChanges: number; errors: number; batches: number } }; totalMs: number; maxRssKb: number; cpuMs: number; writtenBytes: number };
     cpuRows.push([`${size}`.padStart(7), `${dcCpuRaw.toFixed(1)} s`.padStart(11), `${cpu.dc.toFixed(1)} s`.padStart(9), `${(out.cpuMs / 1000).toFixed(1)} s`.padStart(8), `${cpu.cloud.toFixed(1)} s`.padStart(8), (store === 'postgres' ? `${cpu.postgres.toFixed(1)} s` : '-').padStart(9)].join(' | '));
     const synced = await t.call('GET', `/scim/v2/Users?count=0&filter=${encodeURIComponent('urn:skybridge:params:scim:schemas:extension:2.0:User:onPremisesSyncEnabled eq true')}`, { token });
-    process.stderr.write(`  import ${(out.imported.durationMs / 1000).toFixed(1)} s, total ${(out.totalMs / 1000).toFixed(1)} s; ${out.synced.export.created} created, ${out.synced.export.memberChanges} member changes, ${out.synced.export.errors} errors; ${synced.body.totalResults} users visible over SCIM\n`);
+    process.stderr.write(`  import ${(out.imported.durationMs / 1000).toFixed(1)} s, total ${(out.totalMs / 1000).toFixed(1)} s; ${out.synced.export.created} created, ${out.synced.export.memberChanges} member changes, ${out.synced.export.errors} errors; ${synced.body.totalResults} users visible over SCIM; the agent wrote ${(out.writtenBytes / 1e6).toFixed(0)} MB\n`);
 
     // change propagation
     const { child: agent, output } = await startAgentRun(files.configPath);

@@ -79,6 +79,9 @@ const metaKeys = {
   scope: 'scope.containers',
 } as const;
 
+/** Member values read by range that one transaction stores. */
+const membersPerCommit = 10_000;
+
 export const dirsyncFlags = (config: ActiveDirectoryConfig) =>
   DirSyncFlags.incrementalValues | DirSyncFlags.ancestorsFirstOrder | (config.dirsyncObjectSecurity ? DirSyncFlags.objectSecurity : 0);
 
@@ -327,38 +330,62 @@ export class AdImporter {
     for (const g of pendingRanges) await this.readRemainingMembers(conn, g.guid, g.dn, g.next, run, summary);
   }
 
-  /** Reads member;range=N-… until the DC says the list ended (range high "*"), then drops values not seen. */
+  /**
+   * Reads member;range=N-… until the DC says the list ended (range high "*"),
+   * then drops values not seen. The ranges are stored about 10,000 values
+   * to a transaction, not one by one: each commit rewrites every page of the
+   * member indexes that the values land on, and values arrive in no key
+   * order, so a commit per range of 1,000 would rewrite most of a large
+   * group's index pages again and again.
+   */
   private async readRemainingMembers(conn: AdConnection, guid: string, dn: string, from: number, run: number, summary: ImportSummary): Promise<void> {
     let low = from;
-    for (;;) {
-      const step = this.config.rangeStep;
-      const attribute = `${memberAttribute};range=${low}-${low + step - 1}`;
-      const { entries } = await conn.search({ base: guidDn(guid), scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
-      summary.rangeRequests += 1;
-      summary.searches += 1;
-      this.options.onProgress?.({ phase: 'members', objectsRead: summary.objectsRead, expected: 0 });
-      const entry = entries[0];
-      if (!entry) return; // deleted meanwhile: the next delta reports it
-      let part: { values: Buffer[]; high: number | null } | undefined;
-      for (const a of entry.attributes.values()) {
-        const { name, range } = parseRange(a.type);
-        if (name.toLowerCase() !== memberAttribute) continue;
-        part = { values: a.values, high: range ? range.high : null };
-      }
-      if (!part) {
-        // No values from `low` on: the list shrank while we read it. What we have is the whole list.
-        this.space.transaction(() => { summary.memberValuesRemoved += this.space.sweepMembers(guid, run); });
-        return;
-      }
-      const values = part.values.map((v) => v.toString('utf8'));
-      const high = part.high;
+    let held: string[][] = [];
+    let heldValues = 0;
+    const store = (end: boolean) => {
+      const ranges = held;
+      held = [];
+      heldValues = 0;
       this.space.transaction(() => {
-        this.space.putMembers(guid, values, run);
-        if (high === null) summary.memberValuesRemoved += this.space.sweepMembers(guid, run);
+        for (const values of ranges) this.space.putMembers(guid, values, run);
+        if (end) summary.memberValuesRemoved += this.space.sweepMembers(guid, run);
       });
-      if (high === null) return;
-      if (high < low) throw new ConnectError('ad_protocol_error', `${dn}: the DC answered member;range=${low}-… with a range ending at ${high}`, { subject: dn, fix: 'report this; lower activeDirectory.rangeStep meanwhile' });
-      low = high + 1;
+    };
+    try {
+      for (;;) {
+        const step = this.config.rangeStep;
+        const attribute = `${memberAttribute};range=${low}-${low + step - 1}`;
+        const { entries } = await conn.search({ base: guidDn(guid), scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
+        summary.rangeRequests += 1;
+        summary.searches += 1;
+        this.options.onProgress?.({ phase: 'members', objectsRead: summary.objectsRead, expected: 0 });
+        const entry = entries[0];
+        if (!entry) return; // deleted meanwhile: the next delta reports it
+        let part: { values: Buffer[]; high: number | null } | undefined;
+        for (const a of entry.attributes.values()) {
+          const { name, range } = parseRange(a.type);
+          if (name.toLowerCase() !== memberAttribute) continue;
+          part = { values: a.values, high: range ? range.high : null };
+        }
+        if (!part) {
+          // No values from `low` on: the list shrank while we read it. What we have is the whole list.
+          store(true);
+          return;
+        }
+        held.push(part.values.map((v) => v.toString('utf8')));
+        heldValues += part.values.length;
+        const high = part.high;
+        if (high === null) {
+          store(true);
+          return;
+        }
+        if (high < low) throw new ConnectError('ad_protocol_error', `${dn}: the DC answered member;range=${low}-… with a range ending at ${high}`, { subject: dn, fix: 'report this; lower activeDirectory.rangeStep meanwhile' });
+        if (heldValues >= membersPerCommit) store(false);
+        low = high + 1;
+      }
+    } finally {
+      // an error or a deleted group: what was read is kept (the interrupted full import reads it all again)
+      if (held.length) store(false);
     }
   }
 

@@ -64,6 +64,15 @@ interface Prepared {
   op: SyncOperation | null;
 }
 
+/** Batches of objects stored per transaction (2,000 objects). */
+const batchesPerCommit = 4;
+
+/** A batch answered, its results not yet stored. */
+interface Answered {
+  batch: InFlight;
+  results: SyncObjectResult[];
+}
+
 /** A batch sent and not yet stored. */
 interface InFlight {
   prepared: Prepared[];
@@ -93,39 +102,68 @@ export class Exporter {
    * objects, the next is prepared and sent, so the agent's own work (reading
    * the outbox, encoding, storing results) overlaps the cloud's. Two batches
    * at most are in flight, and only when the second is also objects and names
-   * none of the first's: their results are stored in send order, so a crash
-   * leaves the outbox as if they had gone one by one (the same items make the
-   * same batches and keys again, and the cloud answers what it already did).
-   * Memberships and deletions go one batch at a time: they name objects by
-   * the immutable ids the batches before them confirmed.
+   * none of the first's. Their results are stored in send order, up to four
+   * batches to a transaction, so a crash leaves the outbox as if they had
+   * gone one by one and the last few had not gone yet (the same items make
+   * the same batches and keys again, and the cloud answers what it already
+   * did). Memberships and deletions go one batch at a time, after everything
+   * before them is stored: they name objects by the immutable ids the
+   * batches before them confirmed.
    */
   async drain(): Promise<ExportSummary> {
     const summary: ExportSummary = { batches: 0, created: 0, updated: 0, unchanged: 0, deleted: 0, memberChanges: 0, errors: 0, quarantined: 0, retries: 0 };
     let inFlight: InFlight | null = null;
+    /** batches of objects answered and not yet stored: stored a few to a transaction */
+    let answered: Answered[] = [];
+    /** the last outbox item handed to a batch */
+    let cursor: { phase: number; id: number } | undefined;
+    const store = () => {
+      const list = answered;
+      answered = [];
+      if (list.length) this.#storeAnswered(list, summary);
+    };
+    const settle = async (batch: InFlight) => {
+      answered.push({ batch, results: await batch.results });
+      if (answered.length >= batchesPerCommit) store();
+    };
     try {
       // the lease first, even with nothing to send: a cycle against a tenant that refuses synchronization says so
       await this.#ensureLease();
       for (;;) {
-        const last = inFlight?.prepared.at(-1)?.item;
-        const items = this.#store.next(this.#batchOperations, { holdDeletes: this.#options.holdDeletes ?? false, ...(last ? { after: { phase: last.phase, id: last.id } } : {}) });
+        const items = this.#store.next(this.#batchOperations, { holdDeletes: this.#options.holdDeletes ?? false, ...(cursor ? { after: cursor } : {}) });
         if (inFlight && (!items.length || items[0]!.phase !== phases.objects || items.some((i) => inFlight!.guids.has(i.guid)))) {
           // the end, another phase, or an object of the batch in flight: that batch first
-          await this.#settle(inFlight, summary);
+          await settle(inFlight);
           inFlight = null;
           continue;
         }
         if (!items.length) break;
-        const batch = this.#dispatch(this.#prepare(items), summary);
-        if (inFlight) await this.#settle(inFlight, summary);
+        // memberships and deletions name objects by the immutable ids the batches before them stored
+        if (items[0]!.phase !== phases.objects) store();
+        const prepared = this.#prepare(items);
+        const batch = this.#dispatch(prepared, summary);
+        const last = prepared.at(-1)!.item;
+        cursor = { phase: last.phase, id: last.id };
+        if (inFlight) await settle(inFlight);
         inFlight = batch;
         // only batches of objects overlap
         if (items[0]!.phase !== phases.objects) {
-          await this.#settle(inFlight, summary);
+          await settle(inFlight);
+          store();
           inFlight = null;
         }
       }
+      store();
     } finally {
-      // an error stops the export; a batch still in flight is not waited for (the next cycle sends it again)
+      // an error stops the export: what the cloud answered is stored (else the next cycle sends it again, and the
+      // cloud answers the same); a batch still in flight is not waited for
+      if (answered.length) {
+        try {
+          store();
+        } catch {
+          // the next cycle sends those batches again
+        }
+      }
       inFlight?.results.catch(() => {});
       if (this.#lease) await this.#cloud.releaseLease(this.#lease.epoch).catch(() => {});
       this.#lease = null;
@@ -146,17 +184,23 @@ export class Exporter {
     return { prepared, results, guids: new Set(prepared.map((p) => p.item.guid)) };
   }
 
-  /** Stores a batch's results and takes its items out of the outbox, in one transaction. */
-  async #settle(batch: InFlight, summary: ExportSummary): Promise<void> {
-    const results = await batch.results;
+  /**
+   * Stores answered batches' results and takes their items out of the
+   * outbox, in send order and in one transaction. A few batches go to one
+   * transaction: every commit rewrites each page of the exported state's
+   * indexes that its objects land on, and objects come in no key order.
+   */
+  #storeAnswered(list: Answered[], summary: ExportSummary): void {
     this.#space.transaction(() => {
       // (an initial sync has no errors to clear: then no object asks, until one is recorded)
       const errors = { any: this.#store.hasErrors() };
-      let r = 0;
-      for (const p of batch.prepared) if (p.op) this.#apply(p, results[r++]!, summary, errors);
-      // a batch is a run of one phase's items in id order, so one range takes it out
-      const first = batch.prepared[0]!.item;
-      this.#store.doneRange(first.phase, first.id, batch.prepared.at(-1)!.item.id);
+      for (const { batch, results } of list) {
+        let r = 0;
+        for (const p of batch.prepared) if (p.op) this.#apply(p, results[r++]!, summary, errors);
+        // a batch is a run of one phase's items in id order, so one range takes it out
+        const first = batch.prepared[0]!.item;
+        this.#store.doneRange(first.phase, first.id, batch.prepared.at(-1)!.item.id);
+      }
     });
     this.#options.onBatch?.(summary);
   }
