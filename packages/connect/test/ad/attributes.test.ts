@@ -72,3 +72,15 @@ test('DNs: escaped commas, subtree keys, RDN values', () => {
   assert.ok(isWithin(dn, 'DC=corp,DC=example,DC=com'));
   assert.ok(!isWithin('CN=x,OU=Staff2,DC=corp', 'OU=Staff,DC=corp'));
 });
+
+test('DNs: semicolons, spaces around separators, empty RDNs, an escaped backslash before a comma, a trailing backslash', () => {
+  assert.deepEqual(splitDn('CN=a ; OU=b , DC=c'), ['CN=a', 'OU=b', 'DC=c']);
+  assert.deepEqual(splitDn('CN=a,,DC=c,'), ['CN=a', 'DC=c']);
+  assert.deepEqual(splitDn('CN=back\\\\,DC=c'), ['CN=back\\\\', 'DC=c'], 'an escaped backslash does not escape the comma after it');
+  assert.deepEqual(splitDn('CN=end\\'), ['CN=end\\']);
+  assert.equal(dnKey('CN=Zoë\\2c Pat , DC=Example'), 'dc=example\u0001cn=zoë, pat');
+  assert.equal(dnKey('CN=Plain,DC=Example'), 'dc=example\u0001cn=plain', 'no escape: the value as it is, lower-cased');
+  assert.ok(isWithin('CN=x,OU=Staff,DC=corp', 'ou=staff,dc=CORP'));
+  assert.ok(isWithin('OU=Staff,DC=corp', 'OU=Staff,DC=corp'), 'an entry is within itself');
+  assert.ok(!isWithin('DC=corp', 'OU=Staff,DC=corp'));
+});
