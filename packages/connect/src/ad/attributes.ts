@@ -39,7 +39,6 @@ export const binaryAttributes = new Set(['objectguid', 'objectsid', 'ms-ds-consi
 export const memberAttribute = 'member';
 
 const canonical = new Map<string, string>([...importedAttributes, memberAttribute].map((a) => [a.toLowerCase(), a]));
-export const canonicalName = (type: string): string => canonical.get(type.toLowerCase()) ?? type;
 
 /** Object classes the connector imports; everything else in the domain is skipped at the search. */
 export const importFilter = '(|(objectClass=user)(objectClass=group)(objectClass=contact)(objectClass=organizationalUnit)(objectClass=container)(objectClass=domainDNS))';
