@@ -7,6 +7,7 @@
  * OU" is one index range, which is what an OU rename needs.
  */
 const separator = '\u0001';
+const separatorCode = separator.charCodeAt(0);
 
 /**
  * Splits a DN into its RDNs (as written, escapes kept), honouring backslash
@@ -93,7 +94,7 @@ export function isWithin(dn: string, ancestor: string): boolean {
 
 /** Whether the entry with key `key` is the one with key `ancestorKey` or lies below it (keys from dnKey). */
 export function isWithinKey(key: string, ancestorKey: string): boolean {
-  return key === ancestorKey || (key.length > ancestorKey.length && key.charCodeAt(ancestorKey.length) === 1 && key.startsWith(ancestorKey));
+  return key === ancestorKey || (key.length > ancestorKey.length && key.charCodeAt(ancestorKey.length) === separatorCode && key.startsWith(ancestorKey));
 }
 
 export const parentDn = (dn: string): string => splitDn(dn).slice(1).join(',');
