@@ -144,30 +144,54 @@ export class TestDnsServer {
     }
   }
 
+  /**
+   * Stops the running NSD and waits until it is gone, so that the next one
+   * can bind the port. NSD is a daemon (not this process's child): it can
+   * exit, and be reaped, between any two of these calls, so a signal that
+   * finds no process means it is already gone. A slow shutdown on a loaded
+   * machine gets SIGKILL after five seconds.
+   */
   async #stop(): Promise<void> {
     const pid = this.#pid();
     if (!pid) return;
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
+    if (signal(pid, 'SIGTERM') && !(await exited(pid, 5000))) {
+      signal(pid, 'SIGKILL');
+      if (!(await exited(pid, 5000))) throw new Error(`nsd (pid ${pid}) did not exit after SIGKILL${this.#log()}`);
     }
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        rmSync(join(this.#dir, 'nsd.pid'), { force: true });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    process.kill(pid, 'SIGKILL');
+    rmSync(join(this.#dir, 'nsd.pid'), { force: true });
   }
 
   async close(): Promise<void> {
     await this.#stop();
     rmSync(this.#dir, { recursive: true, force: true });
   }
+}
+
+/** Sends a signal; false when the process no longer exists. */
+function signal(pid: number, name: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** Waits up to `ms` for a process to end; an unreaped zombie counts as ended. */
+async function exited(pid: number, ms: number): Promise<boolean> {
+  for (const until = Date.now() + ms; Date.now() < until; ) {
+    if (!signal(pid, 0)) return true;
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ..."; Z is a zombie nobody has reaped yet
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
 }
 
 /** A loopback port free for both UDP and TCP (NSD serves both). */
