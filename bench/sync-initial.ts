@@ -9,7 +9,8 @@
  *
  * BENCH_PROFILE=dir writes CPU profiles of the agent and the cloud over the
  * initial sync (agent-N.cpuprofile, cloud-N.cpuprofile); BENCH_TRACE=1 prints
- * each batch and change-feed read; BENCH_SQL=1 the cloud's statements by
+ * each batch and change-feed read; BENCH_MEMORY=1 what the agent's memory holds
+ * when its RSS peaks; BENCH_SQL=1 the cloud's statements by
  * total time; BENCH_SEQUENTIAL=1 imports, then syncs.
  *
  * The templates are those of ad-full-import.ts (users with realistic

@@ -1,6 +1,7 @@
 /** One full import and sync cycle in its own process, for sync-initial.ts: prints both summaries, the peak RSS and the CPU time. */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { AdImporter } from '../packages/connect/src/ad/importer.ts';
 import { loadConfig } from '../packages/connect/src/config/load-config.ts';
 import { ConnectorSpace } from '../packages/connect/src/space/connector-space.ts';
@@ -26,6 +27,22 @@ if (process.env.BENCH_TRACE) {
     return r;
   };
 }
+/** BENCH_MEMORY=1: what the agent's memory is made of when its RSS peaks (sampled every 100 ms), on stderr */
+const memoryAtPeak = process.env.BENCH_MEMORY ? sampleMemory() : null;
+function sampleMemory(): { peak: Record<string, number> } {
+  const state = { peak: {} as Record<string, number> };
+  const mb = (n: number): number => Math.round(n / 1048576);
+  setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss <= (state.peak.rss ?? 0) * 1048576) return;
+    const m = process.memoryUsage();
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, mb(s.physical_space_size)]));
+    state.peak = { rss: mb(rss), rssAnon: mb(kb('RssAnon')), rssFile: mb(kb('RssFile')), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), ...spaces, atMs: Math.round(performance.now()) };
+  }, 100).unref();
+  return state;
+}
 const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
 const started = performance.now();
@@ -40,4 +57,5 @@ space.close();
 const cpu = process.cpuUsage();
 // bytes this process handed to write(2): the connector space's log and database, mostly
 const writtenBytes = Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+if (memoryAtPeak) process.stderr.write(`memory at peak RSS (MB): ${JSON.stringify(memoryAtPeak.peak)}\n`);
 process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000, writtenBytes }));

@@ -14,7 +14,7 @@ export function time(cmd: string, args: string[], env: Record<string, string>): 
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { if (stdout.length < 1 << 20) stdout += d; });
-    child.stderr.on('data', (d: Buffer) => { stderr += d; if (process.env.BENCH_TRACE) process.stderr.write(d); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d; if (process.env.BENCH_TRACE || process.env.BENCH_MEMORY) process.stderr.write(d); });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${cmd} exited ${code}: ${stderr}`))));
   });
