@@ -10,8 +10,11 @@
  * with ldapts's own strict UTF-8 reading of each value beside them (the
  * import takes text from it instead of decoding every value a second time).
  * They use three internals of ldapts (pinned in package.json): _ensureConnected,
- * _nextMessageId and _send. test/ad/raw-search.test.ts guards them.
+ * _nextMessageId and _send. test/ad/raw-search.test.ts guards them. ldapts's
+ * reading of the values is replaced by an equivalent one that throws no
+ * exception per binary value (attribute-values.ts).
  */
+import './attribute-values.ts';
 import { Client, Control, FilterParser, PagedResultsControl, SearchRequest, StatusCodeParser, type Filter } from 'ldapts';
 
 export interface RawAttribute {
