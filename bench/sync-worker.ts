@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { AdImporter } from '../packages/connect/src/ad/importer.ts';
 import { loadConfig } from '../packages/connect/src/config/load-config.ts';
 import { ConnectorSpace } from '../packages/connect/src/space/connector-space.ts';
@@ -43,6 +44,20 @@ function sampleMemory(): { peak: Record<string, number> } {
   }, 100).unref();
   return state;
 }
+/** BENCH_MEMORY=1: also the garbage collections by kind (count, total ms), on stderr */
+const collections = new Map<string, { count: number; ms: number }>();
+if (process.env.BENCH_MEMORY) {
+  const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[(e as unknown as { detail: { kind: number } }).detail.kind] ?? 'other';
+      const c = collections.get(kind) ?? { count: 0, ms: 0 };
+      c.count += 1;
+      c.ms += e.duration;
+      collections.set(kind, c);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
 const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
 const started = performance.now();
@@ -57,5 +72,5 @@ space.close();
 const cpu = process.cpuUsage();
 // bytes this process handed to write(2): the connector space's log and database, mostly
 const writtenBytes = Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
-if (memoryAtPeak) process.stderr.write(`memory at peak RSS (MB): ${JSON.stringify(memoryAtPeak.peak)}\n`);
+if (memoryAtPeak) process.stderr.write(`memory at peak RSS (MB): ${JSON.stringify(memoryAtPeak.peak)}\ngarbage collections: ${JSON.stringify(Object.fromEntries([...collections].map(([k, c]) => [k, { count: c.count, ms: Math.round(c.ms) }])))}\n`);
 process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000, writtenBytes }));
