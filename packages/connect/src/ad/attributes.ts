@@ -9,6 +9,7 @@
 import { isUtf8 } from 'node:buffer';
 import { guidToString, sidToString } from './guid.ts';
 import type { RawAttribute, RawEntry } from './ldap/raw-search.ts';
+import { startsWithByteOrderMark } from './ldap/attribute-values.ts';
 
 export const importedAttributes = [
   // identity and anchors
@@ -126,10 +127,10 @@ function decodeValues(name: string, lower: string, attr: RawAttribute, problems:
         }
       } else out.push(value.toString('base64'));
     } else {
-      // ldapts decoded the value strictly already (a string: valid UTF-8), but its decoder drops a leading
-      // byte order mark; otherwise isUtf8 (simdutf) then a plain decode: the strict check without TextDecoder's per-call cost
+      // the LDAP reading decoded the value strictly already (a string: valid UTF-8), but it drops a leading
+      // byte order mark, which the directory's value keeps; otherwise isUtf8 (simdutf) then a plain decode
       const text = attr.text?.[i];
-      if (typeof text === 'string' && !(value[0] === 0xef && value[1] === 0xbb && value[2] === 0xbf)) out.push(text);
+      if (typeof text === 'string' && !startsWithByteOrderMark(value)) out.push(text);
       else if (isUtf8(value)) out.push(value.toString('utf8'));
       else {
         problems.push({ attribute: name, code: 'invalid_utf8', message: `${dn}: ${name} holds bytes that are not UTF-8 (${value.subarray(0, 24).toString('hex')}…)` });

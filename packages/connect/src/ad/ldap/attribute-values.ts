@@ -26,10 +26,13 @@ interface ParsedAttribute {
   _isBinaryType(): boolean;
 }
 
+/** Whether the bytes start with a UTF-8 byte order mark (EF BB BF), which this reading drops as TextDecoder does. */
+export const startsWithByteOrderMark = (buffer: Buffer): boolean => buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+
 /** ldapts's strict UTF-8 reading of one value: a string where the bytes are valid UTF-8 (without a leading byte order mark), else the bytes. */
 export function strictText(buffer: Buffer): string | Buffer {
   if (!isUtf8(buffer)) return buffer;
-  return buffer.length >= 3 && buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? buffer.toString('utf8', 3) : buffer.toString('utf8');
+  return startsWithByteOrderMark(buffer) ? buffer.toString('utf8', 3) : buffer.toString('utf8');
 }
 
 /** The same reading as ldapts 9.2's Attribute.parse (its BER steps unchanged), with strictText for the values. */

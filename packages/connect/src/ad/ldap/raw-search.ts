@@ -22,8 +22,9 @@ export interface RawAttribute {
   type: string;
   values: Buffer[];
   /**
-   * ldapts's own reading of the values, one per value: a string where the
-   * bytes are valid UTF-8 (it decodes every value strictly), else the bytes.
+   * The strict UTF-8 reading of the values (ldapts's, as attribute-values.ts
+   * installs it), one per value: a string where the bytes are valid UTF-8,
+   * else the bytes.
    * Decoding text attributes again would cost the import a second pass over
    * every value.
    */
