@@ -9,7 +9,6 @@
 import { isUtf8 } from 'node:buffer';
 import { guidToString, sidToString } from './guid.ts';
 import type { RawAttribute, RawEntry } from './ldap/raw-search.ts';
-import { startsWithByteOrderMark } from './ldap/attribute-values.ts';
 
 export const importedAttributes = [
   // identity and anchors
@@ -127,11 +126,8 @@ function decodeValues(name: string, lower: string, attr: RawAttribute, problems:
         }
       } else out.push(value.toString('base64'));
     } else {
-      // the LDAP reading decoded the value strictly already (a string: valid UTF-8), but it drops a leading
-      // byte order mark, which the directory's value keeps; otherwise isUtf8 (simdutf) then a plain decode
-      const text = attr.text?.[i];
-      if (typeof text === 'string' && !startsWithByteOrderMark(value)) out.push(text);
-      else if (isUtf8(value)) out.push(value.toString('utf8'));
+      // strict: bytes that are not UTF-8 are reported, never decoded with replacement characters
+      if (isUtf8(value)) out.push(value.toString('utf8'));
       else {
         problems.push({ attribute: name, code: 'invalid_utf8', message: `${dn}: ${name} holds bytes that are not UTF-8 (${value.subarray(0, 24).toString('hex')}…)` });
         return undefined;

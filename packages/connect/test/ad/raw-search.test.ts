@@ -1,8 +1,8 @@
 /**
  * The raw search (ad/ldap/raw-search.ts) sends ldapts's SearchRequest
  * itself and reads its answer through three internals of ldapts
- * (_ensureConnected, _nextMessageId, _send) and the decoded values ldapts
- * keeps next to the bytes. Against a real Samba DC over LDAPS, these tests
+ * (_ensureConnected, _nextMessageId, _send) and its MessageParser's hook
+ * for entries kept as bytes (ad/ldap/entry-bytes.ts). Against a real Samba DC over LDAPS, these tests
  * guard that all of it still holds after an upgrade of ldapts.
  */
 import { after, before, describe, test } from 'node:test';
@@ -31,7 +31,7 @@ describe('raw search', () => {
     await dc?.stop();
   });
 
-  test('every value comes as the bytes the DC sent, with ldapts\'s text beside each', async () => {
+  test('every value comes as the bytes the DC sent', async () => {
     const user = seed.users[0]!;
     const { entries } = await conn.search({ base: user.dn, scope: 'base', filter: '(objectClass=*)', attributes: ['objectGUID', 'objectSid', 'displayName', 'proxyAddresses', 'objectClass'] });
     assert.equal(entries.length, 1);
@@ -41,15 +41,14 @@ describe('raw search', () => {
     assert.equal(guid.values[0]!.length, 16, 'objectGUID: 16 bytes');
     const classes = e.attributes.get('objectclass')!;
     assert.ok(classes.values.length >= 4);
-    assert.equal(classes.text?.length, classes.values.length, 'one text per value');
-    classes.values.forEach((v, i) => assert.equal(classes.text![i], v.toString('utf8')));
+    assert.deepEqual(classes.values.map((v) => v.toString('utf8').toLowerCase()).sort(), ['organizationalperson', 'person', 'top', 'user']);
     const decoded = decodeEntry(e);
     assert.deepEqual(decoded.problems, []);
     assert.equal(decoded.guid, guidToString(guid.values[0]!));
     assert.equal(decoded.attributes.displayName?.[0], e.attributes.get('displayname')!.values[0]!.toString('utf8'));
   });
 
-  test('a value that starts with a byte order mark keeps it (ldapts\'s text drops it)', async () => {
+  test('a value that starts with a byte order mark keeps it (ldapts\'s own reading drops it)', async () => {
     const user = seed.users[1]!;
     const withBom = '\uFEFFZoë with a byte order mark';
     const admin = await adminClient(dc);

@@ -6,36 +6,16 @@
  * same, and decodes values it cannot read as UTF-8 silently. DirSync needs the
  * difference (a cleared attribute arrives with no values) and bad input must
  * be reported, so these functions send ldapts's SearchRequest themselves and
- * keep every attribute as the server sent it: its type and its raw values,
- * with ldapts's own strict UTF-8 reading of each value beside them (the
- * import takes text from it instead of decoding every value a second time).
- * They use three internals of ldapts (pinned in package.json): _ensureConnected,
- * _nextMessageId and _send. test/ad/raw-search.test.ts guards them. ldapts's
- * reading of the values is replaced by an equivalent one that throws no
- * exception per binary value (attribute-values.ts).
+ * keep every attribute as the server sent it: its type and its values' bytes.
+ * Entries arrive as their BER and are read when their answer is complete
+ * (entry-bytes.ts). They use three internals of ldapts (pinned in
+ * package.json): _ensureConnected, _nextMessageId and _send.
+ * test/ad/raw-search.test.ts guards them.
  */
-import './attribute-values.ts';
 import { Client, Control, FilterParser, PagedResultsControl, SearchRequest, StatusCodeParser, type Filter } from 'ldapts';
+import { keepEntryBytes, readEntry, type EntryBytes, type RawEntry } from './entry-bytes.ts';
 
-export interface RawAttribute {
-  /** the attribute description as sent, e.g. member;range=0-999 */
-  type: string;
-  values: Buffer[];
-  /**
-   * The strict UTF-8 reading of the values (ldapts's, as attribute-values.ts
-   * installs it), one per value: a string where the bytes are valid UTF-8,
-   * else the bytes.
-   * Decoding text attributes again would cost the import a second pass over
-   * every value.
-   */
-  text?: (string | Buffer)[];
-}
-
-export interface RawEntry {
-  dn: string;
-  /** keyed by the lower-cased attribute description */
-  attributes: Map<string, RawAttribute>;
-}
+export type { RawAttribute, RawEntry } from './entry-bytes.ts';
 
 export interface SearchSpec {
   base: string;
@@ -55,17 +35,11 @@ interface RawResponse {
   errorMessage: string;
   matchedDN: string;
   controls?: Control[];
-  searchEntries: { name: string; attributes: { type: string; buffers: Buffer[]; values: (string | Buffer)[] }[] }[];
+  searchEntries: EntryBytes[];
   searchReferences: { uris: string[] }[];
 }
 
 export const internals = (client: Client): ClientInternals => client as unknown as ClientInternals;
-
-export function toRawEntry(e: { name: string; attributes: { type: string; buffers: Buffer[]; values?: (string | Buffer)[] }[] }): RawEntry {
-  const attributes = new Map<string, RawAttribute>();
-  for (const a of e.attributes) attributes.set(a.type.toLowerCase(), a.values?.length === a.buffers.length ? { type: a.type, values: a.buffers, text: a.values } : { type: a.type, values: a.buffers });
-  return { dn: e.name, attributes };
-}
 
 export function searchRequest(spec: SearchSpec, controls: Control[]): SearchRequest {
   return new SearchRequest({
@@ -87,10 +61,11 @@ export async function searchOnce(client: Client, spec: SearchSpec, controls: Con
   await c._ensureConnected();
   const request = searchRequest(spec, controls);
   request.messageId = c._nextMessageId();
+  keepEntryBytes(request);
   const response = await c._send(request);
   if (!response || response.status !== 0) throw StatusCodeParser.parse(response as never);
   return {
-    entries: response.searchEntries.map(toRawEntry),
+    entries: response.searchEntries.map((e) => readEntry(e.bytes)),
     referrals: response.searchReferences.flatMap((r) => r.uris),
     controls: response.controls ?? [],
   };
