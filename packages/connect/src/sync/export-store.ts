@@ -55,7 +55,9 @@ export class ExportStore {
     this.#s = {
       get: p('SELECT guid, immutable_id, type, hash, attrs, object_id FROM exports WHERE guid = ?'),
       peek: p('SELECT guid, immutable_id, type, hash, object_id FROM exports WHERE guid = ?'),
-      put: p(`INSERT INTO exports (guid, immutable_id, type, hash, attrs, object_id, exported_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      // one row of VALUES, not INSERT … SELECT: a statement that may insert several rows makes SQLite keep a statement journal (its pages written to a temporary file)
+      putFromOutbox: p(`INSERT INTO exports (guid, immutable_id, type, hash, attrs, object_id, exported_at)
+        VALUES (?, ?, ?, ?, (SELECT json_extract(body, '$.attributes') FROM outbox WHERE id = ? AND kind = 'upsert'), ?, ?)
         ON CONFLICT (guid) DO UPDATE SET immutable_id = excluded.immutable_id, type = excluded.type, hash = excluded.hash, attrs = excluded.attrs,
           object_id = coalesce(excluded.object_id, exports.object_id), exported_at = excluded.exported_at`),
       remove: p('DELETE FROM exports WHERE guid = ?'),
@@ -94,8 +96,18 @@ export class ExportStore {
     return r ? { guid: r.guid, immutableId: r.immutable_id, type: r.type, hash: r.hash, objectId: r.object_id } : undefined;
   }
 
-  put(e: Exported): void {
-    this.#s.put!.run(e.guid, e.immutableId, e.type, e.hash, JSON.stringify(e.attributes), e.objectId, new Date().toISOString());
+  /**
+   * Records the export of a planned upsert, its attributes taken from the
+   * outbox item `id` (still in the outbox until its batch is stored) inside
+   * SQLite, without parsing or serializing them again.
+   */
+  putFromOutbox(id: number, e: Omit<Exported, 'attributes'>): void {
+    try {
+      this.#s.putFromOutbox!.run(e.guid, e.immutableId, e.type, e.hash, id, e.objectId, new Date().toISOString());
+    } catch (err) {
+      // attrs is NOT NULL: the subquery found no planned upsert
+      throw new Error(`outbox item ${id} (${e.guid}) is not a planned upsert: its export cannot be recorded (${(err as Error).message})`, { cause: err });
+    }
   }
 
   remove(guid: string): void {

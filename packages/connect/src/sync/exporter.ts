@@ -12,7 +12,7 @@
  * (Retry-After honoured).
  */
 import { createHash } from 'node:crypto';
-import { quarantineError, maxBatchOperations, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
+import { quarantineError, maxBatchOperations, type ObjectType, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
 import type { CloudClient } from '../cloud/cloud-client.ts';
 import { CloudApiError } from '../cloud/http.ts';
 import { ConnectError } from '../errors.ts';
@@ -67,10 +67,38 @@ interface Prepared {
 /** Batches of objects stored per transaction (2,000 objects). */
 const batchesPerCommit = 4;
 
+/**
+ * What storing a sent item needs once its batch is answered. The item's
+ * attributes are not kept: they go from the outbox row to the exported
+ * state inside SQLite (ExportStore.putFromOutbox). Answered batches wait
+ * for a few more to be stored together, and parsed attributes kept that long
+ * outlived the agent's young-generation collections (copied, then
+ * promoted) by the thousand.
+ */
+interface Sent {
+  id: number;
+  phase: number;
+  guid: string;
+  body: { kind: 'upsert'; type: ObjectType; immutableId: string; hash: string; dn: string } | { kind: 'delete'; type: ObjectType; immutableId: string; dn: string } | { kind: 'members' };
+  /** whether the item went out as an operation (else nothing was sent for it) */
+  sent: boolean;
+  /** member values the operation added or removed */
+  memberChanges: number;
+}
+
 /** A batch answered, its results not yet stored. */
 interface Answered {
-  batch: InFlight;
+  sent: Sent[];
   results: SyncObjectResult[];
+}
+
+function sentOf(p: Prepared): Sent {
+  const { item, op } = p;
+  const b = item.body;
+  const body: Sent['body'] = b.kind === 'upsert' ? { kind: 'upsert', type: b.type, immutableId: b.immutableId, hash: b.hash, dn: b.dn }
+    : b.kind === 'delete' ? { kind: 'delete', type: b.type, immutableId: b.immutableId, dn: b.dn } : { kind: 'members' };
+  const members = op?.op === 'upsert' ? op.members : undefined;
+  return { id: item.id, phase: item.phase, guid: item.guid, body, sent: op !== null, memberChanges: (members?.add?.length ?? 0) + (members?.remove?.length ?? 0) };
 }
 
 /** A batch sent and not yet stored. */
@@ -123,7 +151,8 @@ export class Exporter {
       if (list.length) this.#storeAnswered(list, summary);
     };
     const settle = async (batch: InFlight) => {
-      answered.push({ batch, results: await batch.results });
+      const results = await batch.results;
+      answered.push({ sent: batch.prepared.map(sentOf), results });
       if (answered.length >= batchesPerCommit) store();
     };
     try {
@@ -194,12 +223,11 @@ export class Exporter {
     this.#space.transaction(() => {
       // (an initial sync has no errors to clear: then no object asks, until one is recorded)
       const errors = { any: this.#store.hasErrors() };
-      for (const { batch, results } of list) {
+      for (const { sent, results } of list) {
         let r = 0;
-        for (const p of batch.prepared) if (p.op) this.#apply(p, results[r++]!, summary, errors);
+        for (const item of sent) if (item.sent) this.#apply(item, results[r++]!, summary, errors);
         // a batch is a run of one phase's items in id order, so one range takes it out
-        const first = batch.prepared[0]!.item;
-        this.#store.doneRange(first.phase, first.id, batch.prepared.at(-1)!.item.id);
+        this.#store.doneRange(sent[0]!.phase, sent[0]!.id, sent.at(-1)!.id);
       }
     });
     this.#options.onBatch?.(summary);
@@ -229,20 +257,19 @@ export class Exporter {
     return out;
   }
 
-  #apply(p: Prepared & { op: SyncOperation | null }, result: SyncObjectResult, summary: ExportSummary, errors: { any: boolean }): void {
-    const b = p.item.body;
-    const dnOf = () => this.#space.get(p.item.guid)?.dn ?? ('dn' in b ? b.dn : p.item.guid);
+  #apply(item: Sent, result: SyncObjectResult, summary: ExportSummary, errors: { any: boolean }): void {
+    const b = item.body;
+    const dnOf = () => this.#space.get(item.guid)?.dn ?? ('dn' in b ? b.dn : item.guid);
     if (result.status === 'error') {
       summary.errors += 1;
       const e = result.error!;
       errors.any = true;
-      this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
+      this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       return;
     }
     if (b.kind === 'members') {
-      const members = p.op?.op === 'upsert' ? p.op.members : undefined;
-      summary.memberChanges += (members?.add?.length ?? 0) + (members?.remove?.length ?? 0);
-      if (result.version !== undefined) this.#store.setVersion(p.item.guid, result.version);
+      summary.memberChanges += item.memberChanges;
+      if (result.version !== undefined) this.#store.setVersion(item.guid, result.version);
       return;
     }
     if (result.quarantined?.length && b.kind !== 'delete') {
@@ -250,17 +277,17 @@ export class Exporter {
       const q = result.quarantined;
       const e = quarantineError(q);
       errors.any = true;
-      this.#store.setError({ guid: p.item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
+      this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       summary.quarantined += 1;
-    } else if (errors.any) this.#store.clearError(p.item.guid);
+    } else if (errors.any) this.#store.clearError(item.guid);
     if (b.kind === 'delete') {
-      this.#store.remove(p.item.guid);
+      this.#store.remove(item.guid);
       summary.deleted += 1;
       return;
     }
-    this.#store.put({ guid: p.item.guid, immutableId: b.immutableId, type: b.type, hash: b.hash, attributes: b.attributes, objectId: result.objectId ?? null });
-    if (result.version !== undefined) this.#store.setVersion(p.item.guid, result.version);
-    if (this.#options.stampConsistencyGuid && b.type === 'user' && !this.#space.get(p.item.guid)?.attributes['mS-DS-ConsistencyGuid']?.length) this.#store.queueStamp(p.item.guid);
+    this.#store.putFromOutbox(item.id, { guid: item.guid, immutableId: b.immutableId, type: b.type, hash: b.hash, objectId: result.objectId ?? null });
+    if (result.version !== undefined) this.#store.setVersion(item.guid, result.version);
+    if (this.#options.stampConsistencyGuid && b.type === 'user' && !this.#space.get(item.guid)?.attributes['mS-DS-ConsistencyGuid']?.length) this.#store.queueStamp(item.guid);
     if (result.status === 'created') summary.created += 1;
     else if (result.status === 'updated') summary.updated += 1;
     else summary.unchanged += 1;
