@@ -9,13 +9,15 @@ import { ConnectorSpace } from '../packages/connect/src/space/connector-space.ts
 import { SyncEngine } from '../packages/connect/src/sync/engine.ts';
 import { CloudClient } from '../packages/connect/src/cloud/cloud-client.ts';
 import { loadCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
+import type { SyncBatchRequest } from '@skybridge/protocol';
 
 if (process.env.BENCH_TRACE) {
   // one line per batch on stderr: operations, member values, milliseconds
-  const send = CloudClient.prototype.sendBatch;
-  CloudClient.prototype.sendBatch = async function (this: CloudClient, key, batch) {
+  const send = CloudClient.prototype.sendEncodedBatch;
+  CloudClient.prototype.sendEncodedBatch = async function (this: CloudClient, key, epoch, operationsJson) {
     const started = performance.now();
-    const r = await send.call(this, key, batch);
+    const r = await send.call(this, key, epoch, operationsJson);
+    const batch = { operations: JSON.parse(operationsJson) as SyncBatchRequest['operations'] };
     const members = batch.operations.reduce((n, o) => n + (o.op === 'upsert' ? (o.members?.add?.length ?? 0) + (o.members?.remove?.length ?? 0) : 0), 0);
     process.stderr.write(`batch ${batch.operations.length} ops ${members} members ${(performance.now() - started).toFixed(0)} ms\n`);
     return r;

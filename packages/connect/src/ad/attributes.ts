@@ -8,7 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { guidToString, sidToString } from './guid.ts';
-import type { RawAttribute, RawEntry } from './ldap/raw-search.ts';
+import { firstValue, type RawAttribute, type RawEntry } from './ldap/entry-bytes.ts';
 
 export const importedAttributes = [
   // identity and anchors
@@ -169,8 +169,8 @@ export function decodeEntry(raw: RawEntry, options: { dirsyncIncremental?: boole
   return { dn: raw.dn, guid, attributes, member, memberDelta, problems };
 }
 
-/** The objectGUID of a raw entry, if it carries a valid one. */
-export function guidOf(raw: RawEntry): string | undefined {
-  const g = raw.attributes.get('objectguid')?.values[0];
+/** The objectGUID of an entry (its BER, ldap/entry-bytes.ts), if it carries a valid one; the other attributes are not read. */
+export function guidOf(entry: Buffer): string | undefined {
+  const g = firstValue(entry, 'objectGUID');
   return g && g.length === 16 ? guidToString(g) : undefined;
 }

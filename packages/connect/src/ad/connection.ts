@@ -12,7 +12,7 @@ import { Client, InvalidCredentialsError, type Control } from 'ldapts';
 import type { ActiveDirectoryConfig } from '../config/agent-config.ts';
 import { ConnectError } from '../errors.ts';
 import { ldapError } from './ldap-errors.ts';
-import { internals, searchOnce, searchPages, type RawEntry, type SearchSpec } from './ldap/raw-search.ts';
+import { internals, searchOnce, searchOnceBytes, searchPages, type RawEntry, type SearchSpec } from './ldap/raw-search.ts';
 import { readRootDse, type RootDse } from './root-dse.ts';
 
 export interface ConnectOptions {
@@ -85,11 +85,21 @@ export class AdConnection {
     }
   }
 
-  async *pages(spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<RawEntry[]> {
+  /** A search whose entries stay the BER the DC sent (ldap/entry-bytes.ts reads them). */
+  async searchBytes(spec: SearchSpec, controls: Control[] = []): Promise<{ entries: Buffer[]; controls: Control[] }> {
+    try {
+      return await searchOnceBytes(this.client, spec, controls);
+    } catch (err) {
+      throw ldapError(err, { what: `searching ${spec.base}`, subject: spec.base });
+    }
+  }
+
+  /** A paged search, each page's entries as the BER the DC sent (ldap/entry-bytes.ts reads them). */
+  async *pages(spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<Buffer[]> {
     const it = searchPages(this.client, spec, pageSize, controls);
     try {
       for (;;) {
-        let next: IteratorResult<RawEntry[]>;
+        let next: IteratorResult<Buffer[]>;
         try {
           next = await it.next();
         } catch (err) {

@@ -24,6 +24,7 @@ import { DirSyncControl, DirSyncFlags } from './controls/dirsync-control.ts';
 import { ShowDeletedControl } from './controls/show-deleted-control.ts';
 import { guidDn } from './guid.ts';
 import type { RawEntry } from './ldap/raw-search.ts';
+import { entryDn, readEntry } from './ldap/entry-bytes.ts';
 import { readRootDse } from './root-dse.ts';
 import { scopeOf } from './scope.ts';
 
@@ -295,12 +296,14 @@ export class AdImporter {
    * a USN delta page, or a base read): the page in one transaction, then the
    * rest of any large member list, range by range.
    */
-  private async storeFullState(conn: AdConnection, page: RawEntry[], run: number, summary: ImportSummary): Promise<void> {
-    const decoded = page.map((e) => decodeEntry(e));
-    const existing = this.space.getMany(decoded.flatMap((d) => (d.guid ? [d.guid] : [])));
+  private async storeFullState(conn: AdConnection, page: Buffer[], run: number, summary: ImportSummary): Promise<void> {
+    const existing = this.space.getMany(page.flatMap((e) => guidOf(e) ?? []));
     const pendingRanges: { guid: string; dn: string; next: number }[] = [];
     this.space.transaction(() => {
-      for (const d of decoded) {
+      // one entry read at a time: its values are garbage as soon as it is stored, instead of a whole page's
+      // surviving the young generation's collections while the page is stored
+      for (const bytes of page) {
+        const d = decodeEntry(readEntry(bytes));
         summary.objectsRead += 1;
         if (!d.guid || d.problems.length) {
           this.recordProblems(d, run, summary);
@@ -408,7 +411,7 @@ export class AdImporter {
       const decoded = entries.map((e) => decodeEntry(e, { dirsyncIncremental: true }));
       // Objects the space does not know, and that are not reported whole, are read whole first.
       const known = this.space.getMany(decoded.flatMap((d) => (d.guid ? [d.guid] : [])));
-      const wholeReads: RawEntry[] = [];
+      const wholeReads: Buffer[] = [];
       const readWhole = new Set<string>();
       for (const d of decoded) {
         if (!d.guid || d.problems.length || d.attributes.isDeleted?.[0]?.toUpperCase() === 'TRUE') continue;
@@ -421,7 +424,7 @@ export class AdImporter {
           if (this.scope(d.dn, 'user', { sAMAccountName: ['x'] }, conn) === 'outside-containers') continue;
         }
         readWhole.add(d.guid);
-        const { entries: whole } = await conn.search({ base: guidDn(d.guid), scope: 'base', filter: '(objectClass=*)', attributes: [...importedAttributes, `${memberAttribute};range=0-${this.config.rangeStep - 1}`] });
+        const { entries: whole } = await conn.searchBytes({ base: guidDn(d.guid), scope: 'base', filter: '(objectClass=*)', attributes: [...importedAttributes, `${memberAttribute};range=0-${this.config.rangeStep - 1}`] });
         summary.searches += 1;
         wholeReads.push(...whole);
       }
@@ -501,7 +504,7 @@ export class AdImporter {
       const known = this.space.getMany(page.flatMap((e) => guidOf(e) ?? []));
       const relevant = page.filter((e) => {
         const guid = guidOf(e);
-        return (guid && known.has(guid)) || this.scope(e.dn, 'user', { sAMAccountName: ['x'] }, conn) !== 'outside-containers';
+        return (guid && known.has(guid)) || this.scope(entryDn(e), 'user', { sAMAccountName: ['x'] }, conn) !== 'outside-containers';
       });
       await this.storeFullState(conn, relevant, run, summary);
     }

@@ -107,7 +107,7 @@ export class CloudClient {
     return t.access_token;
   }
 
-  async #call<T>(path: string, what: string, options: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+  async #call<T>(path: string, what: string, options: { method?: string; body?: unknown; json?: string; headers?: Record<string, string> } = {}): Promise<T> {
     const token = await this.accessToken();
     return callJson<T>(`${this.credentials.cloudUrl}${path}`, what, { ...options, trust: this.#trust, headers: { authorization: `Bearer ${token}`, ...(options.headers ?? {}) } });
   }
@@ -122,7 +122,17 @@ export class CloudClient {
 
   /** Sends a batch; retry with the same idempotency key and the same batch after any failure. */
   async sendBatch(idempotencyKey: string, batch: SyncBatchRequest): Promise<SyncBatchResponse> {
-    return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', { method: 'POST', body: batch, headers: { 'idempotency-key': idempotencyKey } }));
+    return this.sendEncodedBatch(idempotencyKey, batch.epoch, JSON.stringify(batch.operations));
+  }
+
+  /**
+   * Sends a batch whose operations are serialized already (a JSON array of
+   * SyncBatchRequest operations). The exporter keeps a batch in flight as
+   * this one string rather than as its parsed objects.
+   */
+  async sendEncodedBatch(idempotencyKey: string, epoch: number, operationsJson: string): Promise<SyncBatchResponse> {
+    const json = `{"epoch":${JSON.stringify(epoch)},"operations":${operationsJson}}`;
+    return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', { method: 'POST', json, headers: { 'idempotency-key': idempotencyKey } }));
   }
 
   /** The tenant as the agent may read it: its domains and whether each is verified. */

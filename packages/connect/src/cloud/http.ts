@@ -67,14 +67,12 @@ async function exchangeOnce(url: string, options: HttpOptions): Promise<HttpResp
   });
 }
 
-/** A JSON call: sends `body` as JSON and parses the answer, throwing CloudApiError on 4xx/5xx. */
-export async function callJson<T>(url: string, what: string, options: Omit<HttpOptions, 'body'> & { body?: unknown } = {}): Promise<T> {
+/** A JSON call: sends `body` as JSON (or `json`, serialized already) and parses the answer, throwing CloudApiError on 4xx/5xx. */
+export async function callJson<T>(url: string, what: string, options: Omit<HttpOptions, 'body'> & { body?: unknown; json?: string } = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...(options.headers ?? {}) };
-  let body: string | undefined;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers['content-type'] = 'application/json';
-  }
+  // `json`: a body serialized already
+  const body = options.json ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await httpExchange(url, { ...options, headers, body });
   let parsed: unknown = null;
   if (res.text) {

@@ -69,11 +69,12 @@ const batchesPerCommit = 4;
 
 /**
  * What storing a sent item needs once its batch is answered. The item's
- * attributes are not kept: they go from the outbox row to the exported
- * state inside SQLite (ExportStore.putFromOutbox). Answered batches wait
- * for a few more to be stored together, and parsed attributes kept that long
- * outlived the agent's young-generation collections (copied, then
- * promoted) by the thousand.
+ * attributes are not kept: the batch's operations wait for the cloud as one
+ * JSON string, and the attributes go from the outbox row to the exported
+ * state inside SQLite (ExportStore.putFromOutbox). A batch waits for the
+ * cloud, then for a few more to be stored together; parsed attributes kept
+ * that long outlived the agent's young-generation collections (copied,
+ * then promoted) by the thousand.
  */
 interface Sent {
   id: number;
@@ -101,9 +102,9 @@ function sentOf(p: Prepared): Sent {
   return { id: item.id, phase: item.phase, guid: item.guid, body, sent: op !== null, memberChanges: (members?.add?.length ?? 0) + (members?.remove?.length ?? 0) };
 }
 
-/** A batch sent and not yet stored. */
+/** A batch sent and not yet stored: its operations are one JSON string meanwhile. */
 interface InFlight {
-  prepared: Prepared[];
+  sent: Sent[];
   results: Promise<SyncObjectResult[]>;
   guids: Set<string>;
 }
@@ -151,8 +152,7 @@ export class Exporter {
       if (list.length) this.#storeAnswered(list, summary);
     };
     const settle = async (batch: InFlight) => {
-      const results = await batch.results;
-      answered.push({ sent: batch.prepared.map(sentOf), results });
+      answered.push({ sent: batch.sent, results: await batch.results });
       if (answered.length >= batchesPerCommit) store();
     };
     try {
@@ -206,11 +206,11 @@ export class Exporter {
     let results: Promise<SyncObjectResult[]> = Promise.resolve([]);
     if (sendable.length) {
       const key = `skybridge-${batchDigest(sendable)}`;
-      results = this.#send(key, sendable.map((p) => p.op), summary);
+      results = this.#send(key, JSON.stringify(sendable.map((p) => p.op)), sendable.length, summary);
       summary.batches += 1;
     }
     results.catch(() => {}); // awaited in #settle; an error meanwhile must not go unhandled
-    return { prepared, results, guids: new Set(prepared.map((p) => p.item.guid)) };
+    return { sent: prepared.map(sentOf), results, guids: new Set(prepared.map((p) => p.item.guid)) };
   }
 
   /**
@@ -313,14 +313,14 @@ export class Exporter {
     }
   }
 
-  async #send(key: string, operations: SyncOperation[], summary: ExportSummary): Promise<SyncObjectResult[]> {
+  async #send(key: string, operationsJson: string, count: number, summary: ExportSummary): Promise<SyncObjectResult[]> {
     const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const maxAttempts = this.#options.maxAttempts ?? 10;
     for (let attempt = 1; ; attempt++) {
       const epoch = await this.#ensureLease();
       try {
-        const answer = await this.#cloud.sendBatch(key, { epoch, operations });
-        if (answer.results.length !== operations.length) throw new ConnectError('sync_cloud_refused', `the cloud answered ${answer.results.length} results for ${operations.length} operations`);
+        const answer = await this.#cloud.sendEncodedBatch(key, epoch, operationsJson);
+        if (answer.results.length !== count) throw new ConnectError('sync_cloud_refused', `the cloud answered ${answer.results.length} results for ${count} operations`);
         return [...answer.results].sort((a, b) => a.index - b.index);
       } catch (err) {
         if (err instanceof CloudApiError && err.code === 'stale_epoch') {

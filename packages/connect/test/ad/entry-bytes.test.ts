@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Attribute, BerWriter, MessageParser, PagedResultsControl, SearchEntry, SearchRequest, FilterParser } from 'ldapts';
-import { EntryBytes, keepEntryBytes, readEntry } from '../../src/ad/ldap/entry-bytes.ts';
+import { EntryBytes, entryDn, firstValue, keepEntryBytes, readEntry } from '../../src/ad/ldap/entry-bytes.ts';
 import { ConnectError } from '../../src/errors.ts';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
@@ -113,4 +113,16 @@ test('bytes that are not a valid entry are refused with the protocol error, neve
   const at = tampered.indexOf(Buffer.from([0x04, 0x01, 0x79])); // sn's value "y"
   tampered[at + 1] = 0x05;
   assert.throws(() => readEntry(tampered), /not valid BER/);
+});
+
+test('an entry\'s DN and one attribute\'s first value are read without reading the rest', () => {
+  const marked = request(4);
+  keepEntryBytes(marked);
+  const dn = 'CN=Zoë,OU=Bench,DC=corp,DC=example,DC=com';
+  const bytes = (parse(entryMessage(4, dn, [['cn', [Buffer.from('Zoë')]], ['objectGUIDx', [Buffer.from('not it')]], ['OBJECTGUID', cases[0]![1]], ['member;range=0-*', []]]), [marked]) as EntryBytes[])[0]!.bytes;
+  assert.equal(entryDn(bytes), dn);
+  assert.deepEqual(firstValue(bytes, 'objectGUID'), cases[0]![1][0], 'the description is compared without case');
+  assert.equal(firstValue(bytes, 'member'), undefined, 'a description with options is another description');
+  assert.equal(firstValue(bytes, 'member;range=0-*'), undefined, 'an attribute sent without values has no first value');
+  assert.equal(firstValue(bytes, 'sn'), undefined);
 });

@@ -3,7 +3,7 @@
  * per batch, a batch of objects goes out while the one before it is still
  * with the cloud; two batches naming the same object are never in flight
  * together; memberships go out only when nothing else is in flight. The
- * watch wraps CloudClient.sendBatch and passes every call to the real cloud,
+ * watch wraps CloudClient.sendEncodedBatch and passes every call to the real cloud,
  * which applies it. One store: the behaviour is the agent's.
  */
 import { after, before, describe, test } from 'node:test';
@@ -36,17 +36,18 @@ describe('export overlap (pglite)', () => {
     let mostInFlight = 0;
     const sameObjectTwice: string[] = [];
     const membersAlongside: number[] = [];
-    const send = cloud.sendBatch.bind(cloud);
-    cloud.sendBatch = async (key: string, batch: SyncBatchRequest): Promise<SyncBatchResponse> => {
-      const ids = batch.operations.map((o) => o.immutableId);
-      const members = batch.operations.some((o) => o.op === 'upsert' && o.members);
+    const send = cloud.sendEncodedBatch.bind(cloud);
+    cloud.sendEncodedBatch = async (key: string, epoch: number, operationsJson: string): Promise<SyncBatchResponse> => {
+      const operations = JSON.parse(operationsJson) as SyncBatchRequest['operations'];
+      const ids = operations.map((o) => o.immutableId);
+      const members = operations.some((o) => o.op === 'upsert' && o.members);
       for (const other of inFlight.values()) sameObjectTwice.push(...ids.filter((id) => other.ids.includes(id)));
       if (inFlight.size && (members || [...inFlight.values()].some((b) => b.members))) membersAlongside.push(calls);
       const n = calls++;
       inFlight.set(n, { ids, members });
       mostInFlight = Math.max(mostInFlight, inFlight.size);
       try {
-        return await send(key, batch);
+        return await send(key, epoch, operationsJson);
       } finally {
         inFlight.delete(n);
       }

@@ -94,6 +94,31 @@ function element(b: Buffer, at: number, tag: number, limit: number, what: string
   return { start, end };
 }
 
+/** The DN of an entry, read from its bytes without its attributes. */
+export function entryDn(bytes: Buffer): string {
+  const name = element(bytes, 0, 0x04, bytes.length, 'objectName');
+  return bytes.toString('utf8', name.start, name.end);
+}
+
+/** The first value of one attribute (its description compared without case, as sent: no options), without reading the others. */
+export function firstValue(bytes: Buffer, attribute: string): Buffer | undefined {
+  const wanted = attribute.toLowerCase();
+  const name = element(bytes, 0, 0x04, bytes.length, 'objectName');
+  const list = element(bytes, name.end, 0x30, bytes.length, 'attributes');
+  for (let at = list.start; at < list.end;) {
+    const a = element(bytes, at, 0x30, list.end, 'PartialAttribute');
+    const type = element(bytes, a.start, 0x04, a.end, 'attribute type');
+    if (type.end - type.start === wanted.length && bytes.toString('latin1', type.start, type.end).toLowerCase() === wanted) {
+      const set = element(bytes, type.end, 0x31, a.end, 'attribute values');
+      if (set.start === set.end) return undefined;
+      const value = element(bytes, set.start, 0x04, set.end, 'attribute value');
+      return bytes.subarray(value.start, value.end);
+    }
+    at = a.end;
+  }
+  return undefined;
+}
+
 /** Reads an entry's bytes into its DN and attributes, every value as the bytes the DC sent. */
 export function readEntry(bytes: Buffer): RawEntry {
   const name = element(bytes, 0, 0x04, bytes.length, 'objectName');

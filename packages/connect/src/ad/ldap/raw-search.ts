@@ -55,8 +55,12 @@ export function searchRequest(spec: SearchSpec, controls: Control[]): SearchRequ
   });
 }
 
-/** One search round trip. Request controls that the server answers (DirSync) hold the answer afterwards. */
-export async function searchOnce(client: Client, spec: SearchSpec, controls: Control[] = []): Promise<{ entries: RawEntry[]; referrals: string[]; controls: Control[] }> {
+/**
+ * One search round trip, its entries as the BER the DC sent (readEntry reads
+ * one). Request controls that the server answers (DirSync) hold the answer
+ * afterwards.
+ */
+export async function searchOnceBytes(client: Client, spec: SearchSpec, controls: Control[] = []): Promise<{ entries: Buffer[]; referrals: string[]; controls: Control[] }> {
   const c = internals(client);
   await c._ensureConnected();
   const request = searchRequest(spec, controls);
@@ -65,20 +69,28 @@ export async function searchOnce(client: Client, spec: SearchSpec, controls: Con
   const response = await c._send(request);
   if (!response || response.status !== 0) throw StatusCodeParser.parse(response as never);
   return {
-    entries: response.searchEntries.map((e) => readEntry(e.bytes)),
+    entries: response.searchEntries.map((e) => e.bytes),
     referrals: response.searchReferences.flatMap((r) => r.uris),
     controls: response.controls ?? [],
   };
 }
 
+/** One search round trip, its entries read. */
+export async function searchOnce(client: Client, spec: SearchSpec, controls: Control[] = []): Promise<{ entries: RawEntry[]; referrals: string[]; controls: Control[] }> {
+  const answer = await searchOnceBytes(client, spec, controls);
+  return { ...answer, entries: answer.entries.map(readEntry) };
+}
+
 /**
- * A paged search (RFC 2696), one page at a time. The next page is asked for
- * as soon as the current one arrives, so the DC reads it while the caller
- * stores this one; at most one page waits in memory.
+ * A paged search (RFC 2696), one page at a time, each entry as its BER:
+ * the caller reads the entries one by one as it stores them, so a page's
+ * parsed values never all exist at once. The next page is asked for as soon
+ * as the current one arrives, so the DC reads it while the caller stores
+ * this one; at most one page waits in memory.
  */
-export async function* searchPages(client: Client, spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<RawEntry[]> {
-  type Page = Awaited<ReturnType<typeof searchOnce>>;
-  const request = (cookie?: Buffer): Promise<Page> => searchOnce(client, spec, [...controls, new PagedResultsControl({ critical: true, value: { size: pageSize, ...(cookie ? { cookie } : {}) } })]);
+export async function* searchPages(client: Client, spec: SearchSpec, pageSize: number, controls: Control[] = []): AsyncGenerator<Buffer[]> {
+  type Page = Awaited<ReturnType<typeof searchOnceBytes>>;
+  const request = (cookie?: Buffer): Promise<Page> => searchOnceBytes(client, spec, [...controls, new PagedResultsControl({ critical: true, value: { size: pageSize, ...(cookie ? { cookie } : {}) } })]);
   let pending: Promise<Page> | null = request();
   try {
     while (pending) {
