@@ -126,3 +126,16 @@ test('an entry\'s DN and one attribute\'s first value are read without reading t
   assert.equal(firstValue(bytes, 'member;range=0-*'), undefined, 'an attribute sent without values has no first value');
   assert.equal(firstValue(bytes, 'sn'), undefined);
 });
+
+test('an entry whose attribute list claims more bytes than its message holds is refused, not read into the next message', () => {
+  const marked = request(6);
+  keepEntryBytes(marked);
+  const first = entryMessage(6, 'CN=a,DC=corp,DC=example,DC=com', [['cn', [Buffer.from('a')]]]);
+  const second = entryMessage(6, 'CN=b,DC=corp,DC=example,DC=com', [['cn', [Buffer.from('b')]]]);
+  // the attribute list's length byte (short form) of the first message, made 40 bytes longer
+  const at = first.indexOf(Buffer.from('CN=a,DC=corp,DC=example,DC=com')) + 'CN=a,DC=corp,DC=example,DC=com'.length;
+  assert.equal(first[at], 0x30);
+  const tampered = Buffer.from(first);
+  tampered[at + 1] = tampered[at + 1]! + 40;
+  assert.throws(() => parse(Buffer.concat([tampered, second]), [marked]), (err: unknown) => err instanceof ConnectError && /runs past its container/.test(err.message));
+});

@@ -43,9 +43,11 @@ export class EntryBytes extends SearchEntry {
   override parseMessage(reader: BerReader): void {
     const start = reader.offset;
     const buffer = reader.buffer;
+    // the reader ends at this message's end (its buffer may hold the next messages too)
+    const limit = start + reader.remain;
     // objectName, then the attribute list: their two lengths say where the entry ends (controls may follow)
-    const name = element(buffer, start, 0x04, buffer.length, 'objectName');
-    const list = element(buffer, name.end, 0x30, buffer.length, 'attributes');
+    const name = element(buffer, start, 0x04, limit, 'objectName');
+    const list = element(buffer, name.end, 0x30, limit, 'attributes');
     this.bytes = buffer.subarray(start, list.end);
     reader.offset = list.end;
   }
