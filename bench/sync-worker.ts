@@ -10,6 +10,7 @@ import { SyncEngine } from '../packages/connect/src/sync/engine.ts';
 import { CloudClient } from '../packages/connect/src/cloud/cloud-client.ts';
 import { loadCredentials } from '../packages/connect/src/cloud/credentials-file.ts';
 import type { SyncBatchRequest } from '@skybridge/protocol';
+import { ownPeakRssKb } from './lib/peak-rss.ts';
 
 if (process.env.BENCH_TRACE) {
   // one line per batch on stderr: operations, member values, milliseconds
@@ -75,4 +76,4 @@ const cpu = process.cpuUsage();
 // bytes this process handed to write(2): the connector space's log and database, mostly
 const writtenBytes = Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
 if (memoryAtPeak) process.stderr.write(`memory at peak RSS (MB): ${JSON.stringify(memoryAtPeak.peak)}\ngarbage collections: ${JSON.stringify(Object.fromEntries([...collections].map(([k, c]) => [k, { count: c.count, ms: Math.round(c.ms) }])))}\n`);
-process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: process.resourceUsage().maxRSS, cpuMs: (cpu.user + cpu.system) / 1000, writtenBytes }));
+process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: ownPeakRssKb(), cpuMs: (cpu.user + cpu.system) / 1000, writtenBytes }));
