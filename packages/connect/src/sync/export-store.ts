@@ -105,8 +105,9 @@ export class ExportStore {
     try {
       this.#s.putFromOutbox!.run(e.guid, e.immutableId, e.type, e.hash, id, e.objectId, new Date().toISOString());
     } catch (err) {
-      // attrs is NOT NULL: the subquery found no planned upsert
-      throw new Error(`outbox item ${id} (${e.guid}) is not a planned upsert: its export cannot be recorded (${(err as Error).message})`, { cause: err });
+      // attrs is NOT NULL: the subquery found no planned upsert (other failures, a taken immutable id, go as they are)
+      if (!/NOT NULL constraint failed: exports\.attrs/.test((err as Error).message)) throw err;
+      throw new Error(`outbox item ${id} (${e.guid}) is not a planned upsert: its export cannot be recorded`, { cause: err });
     }
   }
 

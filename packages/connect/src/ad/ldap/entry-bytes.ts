@@ -38,7 +38,8 @@ export interface RawEntry {
 
 /** A search result entry whose objectName and attributes are the BER the DC sent (OCTET STRING, then SEQUENCE OF PartialAttribute). */
 export class EntryBytes extends SearchEntry {
-  bytes: Buffer = Buffer.alloc(0);
+  /** set by parseMessage (no allocation per entry before it) */
+  bytes!: Buffer;
 
   override parseMessage(reader: BerReader): void {
     const start = reader.offset;
@@ -102,46 +103,52 @@ export function entryDn(bytes: Buffer): string {
   return bytes.toString('utf8', name.start, name.end);
 }
 
-/** The first value of one attribute (its description compared without case, as sent: no options), without reading the others. */
-export function firstValue(bytes: Buffer, attribute: string): Buffer | undefined {
-  const wanted = attribute.toLowerCase();
+type Range = { start: number; end: number };
+
+/**
+ * Walks an entry's attributes: `visit` gets each one's type and value set
+ * (the ranges of their contents) and returns true to stop. Returns the
+ * range of the entry's objectName.
+ */
+function eachAttribute(bytes: Buffer, visit: (type: Range, set: Range) => boolean | void): Range {
   const name = element(bytes, 0, 0x04, bytes.length, 'objectName');
   const list = element(bytes, name.end, 0x30, bytes.length, 'attributes');
   for (let at = list.start; at < list.end;) {
-    const a = element(bytes, at, 0x30, list.end, 'PartialAttribute');
-    const type = element(bytes, a.start, 0x04, a.end, 'attribute type');
-    if (type.end - type.start === wanted.length && bytes.toString('latin1', type.start, type.end).toLowerCase() === wanted) {
-      const set = element(bytes, type.end, 0x31, a.end, 'attribute values');
-      if (set.start === set.end) return undefined;
-      const value = element(bytes, set.start, 0x04, set.end, 'attribute value');
-      return bytes.subarray(value.start, value.end);
-    }
-    at = a.end;
+    const attribute = element(bytes, at, 0x30, list.end, 'PartialAttribute');
+    const type = element(bytes, attribute.start, 0x04, attribute.end, 'attribute type');
+    if (visit(type, element(bytes, type.end, 0x31, attribute.end, 'attribute values'))) break;
+    at = attribute.end;
   }
-  return undefined;
+  return name;
+}
+
+/** The first value of one attribute (its description compared without case, as sent: no options), without reading the others' values. */
+export function firstValue(bytes: Buffer, attribute: string): Buffer | undefined {
+  const wanted = attribute.toLowerCase();
+  let found: Buffer | undefined;
+  eachAttribute(bytes, (type, set) => {
+    if (type.end - type.start !== wanted.length || bytes.toString('latin1', type.start, type.end).toLowerCase() !== wanted) return false;
+    if (set.start < set.end) {
+      const value = element(bytes, set.start, 0x04, set.end, 'attribute value');
+      found = bytes.subarray(value.start, value.end);
+    }
+    return true;
+  });
+  return found;
 }
 
 /** Reads an entry's bytes into its DN and attributes, every value as the bytes the DC sent. */
 export function readEntry(bytes: Buffer): RawEntry {
-  const name = element(bytes, 0, 0x04, bytes.length, 'objectName');
-  const dn = bytes.toString('utf8', name.start, name.end);
-  const list = element(bytes, name.end, 0x30, bytes.length, 'attributes');
   const attributes = new Map<string, RawAttribute>();
-  let at = list.start;
-  while (at < list.end) {
-    const attribute = element(bytes, at, 0x30, list.end, 'PartialAttribute');
-    const type = element(bytes, attribute.start, 0x04, attribute.end, 'attribute type');
-    const set = element(bytes, type.end, 0x31, attribute.end, 'attribute values');
+  const name = eachAttribute(bytes, (type, set) => {
     const values: Buffer[] = [];
-    let v = set.start;
-    while (v < set.end) {
+    for (let v = set.start; v < set.end;) {
       const value = element(bytes, v, 0x04, set.end, 'attribute value');
       values.push(bytes.subarray(value.start, value.end));
       v = value.end;
     }
     const description = bytes.toString('utf8', type.start, type.end);
     attributes.set(description.toLowerCase(), { type: description, values });
-    at = attribute.end;
-  }
-  return { dn, attributes };
+  });
+  return { dn: bytes.toString('utf8', name.start, name.end), attributes };
 }
