@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { PerformanceObserver, constants, monitorEventLoopDelay } from 'node:perf_hooks';
 import { AdImporter } from '../packages/connect/src/ad/importer.ts';
 import { loadConfig } from '../packages/connect/src/config/load-config.ts';
 import { ConnectorSpace } from '../packages/connect/src/space/connector-space.ts';
@@ -13,21 +13,22 @@ import type { SyncBatchRequest } from '@skybridge/protocol';
 import { ownPeakRssKb } from './lib/peak-rss.ts';
 
 if (process.env.BENCH_TRACE) {
-  // one line per batch on stderr: operations, member values, milliseconds
+  // one line per batch on stderr: operations, member values, milliseconds, and when it was answered (seconds since the worker started)
+  const at = () => (performance.now() / 1000).toFixed(2);
   const send = CloudClient.prototype.sendEncodedBatch;
   CloudClient.prototype.sendEncodedBatch = async function (this: CloudClient, key, epoch, operationsJson) {
     const started = performance.now();
     const r = await send.call(this, key, epoch, operationsJson);
     const batch = { operations: JSON.parse(operationsJson) as SyncBatchRequest['operations'] };
     const members = batch.operations.reduce((n, o) => n + (o.op === 'upsert' ? (o.members?.add?.length ?? 0) + (o.members?.remove?.length ?? 0) : 0), 0);
-    process.stderr.write(`batch ${batch.operations.length} ops ${members} members ${(performance.now() - started).toFixed(0)} ms\n`);
+    process.stderr.write(`batch ${batch.operations.length} ops ${members} members ${(performance.now() - started).toFixed(0)} ms at ${at()} s\n`);
     return r;
   };
   const changes = CloudClient.prototype.changes;
   CloudClient.prototype.changes = async function (this: CloudClient, cursor, limit) {
     const started = performance.now();
     const r = await changes.call(this, cursor, limit);
-    process.stderr.write(`feed ${r.changes.length} changes ${(performance.now() - started).toFixed(0)} ms\n`);
+    process.stderr.write(`feed ${r.changes.length} changes ${(performance.now() - started).toFixed(0)} ms at ${at()} s\n`);
     return r;
   };
 }
@@ -67,6 +68,10 @@ const started = performance.now();
 const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
 // as `skybridge connect sync` does: export while the import reads (BENCH_SEQUENTIAL=1: one after the other)
 const importing = new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run('full');
+// BENCH_TRACE: also how long the event loop was held (what a pass-through authentication would wait)
+const loopDelay = process.env.BENCH_TRACE ? monitorEventLoopDelay({ resolution: 10 }) : null;
+loopDelay?.enable();
+if (process.env.BENCH_TRACE) void importing.then(() => process.stderr.write(`import done at ${(performance.now() / 1000).toFixed(2)} s\n`), () => {});
 const engine = new SyncEngine(space, loaded.config.sync, cloud);
 const synced = process.env.BENCH_SEQUENTIAL ? (await importing, await engine.cycle()) : await engine.cycleWhileImporting(importing);
 const imported = await importing;
@@ -75,5 +80,6 @@ space.close();
 const cpu = process.cpuUsage();
 // bytes this process handed to write(2): the connector space's log and database, mostly
 const writtenBytes = Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+if (loopDelay) process.stderr.write(`event loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, longest ${(loopDelay.max / 1e6).toFixed(0)} ms\n`);
 if (memoryAtPeak) process.stderr.write(`memory at peak RSS (MB): ${JSON.stringify(memoryAtPeak.peak)}\ngarbage collections: ${JSON.stringify(Object.fromEntries([...collections].map(([k, c]) => [k, { count: c.count, ms: Math.round(c.ms) }])))}\n`);
 process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: ownPeakRssKb(), cpuMs: (cpu.user + cpu.system) / 1000, writtenBytes }));

@@ -510,13 +510,21 @@ export class ConnectorSpace {
     return this.row(this.stmts.getByKey!.get(key));
   }
 
-  /** The objectGUID of the live object whose DN has this key: a member link resolved without reading the object's attributes. */
-  guidByKey(key: string): string | undefined {
-    this.#guidByKey ??= this.db.prepare('SELECT guid FROM objects WHERE dn_key = ? AND deleted = 0');
-    return (this.#guidByKey.get(key) as { guid: string } | undefined)?.guid;
+  /** A live object's GUID and change sequence number, by its DN key: a member link resolved without reading the object's attributes. */
+  objectByKey(key: string): { guid: string; seq: number } | undefined {
+    this.#objectByKey ??= this.db.prepare('SELECT guid, seq FROM objects WHERE dn_key = ? AND deleted = 0');
+    return this.#objectByKey.get(key) as { guid: string; seq: number } | undefined;
   }
 
-  #guidByKey: StatementSync | undefined;
+  #objectByKey: StatementSync | undefined;
+
+  /** The sequence numbers of the `n`th and the next object changed after `seq` (fewer at the end). */
+  objectSeqsAfter(seq: number, n: number): number[] {
+    this.#objectSeqsAfter ??= this.db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 2 OFFSET ?');
+    return (this.#objectSeqsAfter.all(seq, n - 1) as { seq: number }[]).map((r) => r.seq);
+  }
+
+  #objectSeqsAfter: StatementSync | undefined;
 
   /** Objects changed after `seq`, in order (what the sync engine reads); pages by (seq, guid), since a subtree move gives many objects one seq. */
   *changedSince(seq: number, limit = 1000): Generator<SpaceObject> {

@@ -11,7 +11,7 @@ import { RuleSet, type RuledProjection } from '../rules/rule-set.ts';
 import type { FilterConfig, RuleConfig } from '../rules/rules-config.ts';
 import { immutableIdOf } from './source-anchor.ts';
 import { Exporter, type ExportSummary, type ExporterOptions } from './exporter.ts';
-import { exportHash, plan, planInto, rulesKey, type PlanSummary } from './planner.ts';
+import { exportHash, planInSteps, planInto, rulesKey, type PlanSummary } from './planner.ts';
 import type { SourceAnchor } from './source-anchor.ts';
 
 export interface SyncSettings {
@@ -154,7 +154,7 @@ export class SyncEngine {
 
   async cycle(options: { full?: boolean; stamper?: Stamper; holdDeletes?: boolean } = {}): Promise<SyncSummary> {
     const started = Date.now();
-    const planned = plan(this.space, this.store, this.#planOptions(options.full ?? false));
+    const planned = await planInSteps(this.space, this.store, this.#planOptions(options.full ?? false));
     const pending = this.store.pending();
     if (this.#settings.staging) return { plan: planned, export: null, pending, staging: true, durationMs: Date.now() - started };
     if (!this.#cloud) throw new ConnectError('sync_not_registered', 'this agent is not registered with a cloud', { fix: 'run skybridge connect register --url … --token …' });

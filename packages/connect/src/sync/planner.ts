@@ -44,10 +44,23 @@ export function exportHash(type: string, attributes: Record<string, unknown>): s
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
+/**
+ * One step of a plan in steps (planInSteps): the changes after `from`, up to
+ * `end` and to about `objects` objects, cut between two change sequence
+ * numbers so that no object or member link is split from its step.
+ */
+interface PlanStep {
+  from: number;
+  end: number;
+  objects: number;
+  /** the first step also plans again the objects that failed before */
+  first: boolean;
+}
+
 /** Plans in the caller's transaction (plan() opens one; a dry run rolls it back). */
-export function planInto(space: ConnectorSpace, store: ExportStore, options: PlanOptions): PlanSummary {
-  const from = options.full || options.rescan ? 0 : Number(space.getMeta(cursorKey) ?? 0);
-  const to = space.currentSeq;
+export function planInto(space: ConnectorSpace, store: ExportStore, options: PlanOptions, step?: PlanStep): PlanSummary {
+  const from = step ? step.from : options.full || options.rescan ? 0 : Number(space.getMeta(cursorKey) ?? 0);
+  const to = step ? stepEnd(space, step) : space.currentSeq;
   const summary: PlanSummary = { from, to, objectsRead: 0, upserts: 0, deletes: 0, memberChanges: 0, ruleErrors: 0 };
   const newGroups = new Set<string>();
   const deletionsPending = store.pending().deletes > 0;
@@ -117,7 +130,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
         const page = space.members(o.guid, { limit: membersPerItem, ...(after ? { after } : {}) });
         if (!page.length) break;
         for (const m of page) {
-          const member = space.guidByKey(m.memberKey);
+          const member = m.seq <= to ? memberNow(m.memberKey) : undefined;
           if (member) batch.push(member);
         }
         after = page.at(-1)!.memberKey;
@@ -138,6 +151,18 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       joins.set(group, list);
     }
   };
+  /**
+   * A member link's member, by its key, if this plan sends the link: not a
+   * deleted object, nor one a later plan will plan as new (a step of a plan
+   * in steps ends before it, or it was imported after this plan began):
+   * that plan sends the links imported before it with the object.
+   */
+  const memberNow = (key: string): string | undefined => {
+    const m = space.objectByKey(key);
+    if (!m) return undefined;
+    if (m.seq > to && !store.peek(m.guid) && !store.isPlanned(m.guid)) return undefined;
+    return m.guid;
+  };
   /** new objects joining exported groups, one member change list per group */
   const joins = new Map<string, string[]>();
 
@@ -146,7 +171,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     planObject(o);
   }
   // Objects that failed before and have not changed since: retried every cycle
-  for (const guid of store.errorGuids()) planAgain(space.get(guid));
+  if (!step || step.first) for (const guid of store.errorGuids()) planAgain(space.get(guid));
   // Objects that joined or left a filter group since the last plan come into or leave the scope
   if (filterGroups.size) {
     let cursor: { seq: number; group: string; key: string } | null = null;
@@ -179,8 +204,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
         group = r.groupGuid;
       }
       if (newGroups.has(r.groupGuid)) continue;
-      const member = space.guidByKey(r.memberKey);
-      if (!member) continue; // a deleted member: the cloud drops its links with it
+      const member = memberNow(r.memberKey);
+      if (!member) continue; // a deleted member (the cloud drops its links with it), or one planned later
       (r.removed ? remove : add).push(member);
       if (add.length + remove.length >= membersPerItem) flush();
     }
@@ -195,4 +220,55 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
 
 export function plan(space: ConnectorSpace, store: ExportStore, options: PlanOptions): PlanSummary {
   return space.transaction(() => planInto(space, store, options));
+}
+
+/**
+ * Where a step ends: after about `objects` objects, before the next object's
+ * sequence number, so that the member links stored with an object stay in
+ * its step (objects may share a number: a subtree move gives them one).
+ */
+function stepEnd(space: ConnectorSpace, step: PlanStep): number {
+  const [last, next] = space.objectSeqsAfter(step.from, step.objects);
+  if (last === undefined || next === undefined) return step.end;
+  return Math.min(step.end, Math.max(last, next - 1));
+}
+
+/** Objects a step of planInSteps plans: about 0.1 s of the agent's time. */
+const objectsPerStep = 2000;
+
+/**
+ * A plan in steps of about 2,000 objects, each its own transaction with the
+ * cursor, and the event loop free between them. The agent meanwhile goes on
+ * reading AD (an initial sync plans while it imports: a plan of 30,000
+ * objects in one piece held the LDAP connection unread for a second or
+ * two, and the domain controller waited) and answering pass-through
+ * authentications. A crash between steps is as if the steps had been
+ * cycles of their own: the next plan starts after the last one stored.
+ *
+ * A full plan, or a rescan after the rules changed, runs in one piece, as
+ * plan(): both go back to the beginning, and what they must do beyond a
+ * step (send every object again, apply the new rules to objects planned
+ * before) would not be recorded anywhere after a crash mid-way.
+ */
+export async function planInSteps(space: ConnectorSpace, store: ExportStore, options: PlanOptions): Promise<PlanSummary> {
+  let from = Number(space.getMeta(cursorKey) ?? 0);
+  // (a rescan from the beginning is a first plan: nothing before its steps was planned under other rules)
+  if (options.full || (options.rescan && from > 0)) return plan(space, store, options);
+  const end = space.currentSeq;
+  let total: PlanSummary | null = null;
+  for (;;) {
+    const step: PlanStep = { from, end, objects: objectsPerStep, first: total === null };
+    const s = space.transaction(() => planInto(space, store, options, step));
+    total = total ? addSummaries(total, s) : s;
+    if (s.to >= end) return total;
+    from = s.to;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function addSummaries(a: PlanSummary, b: PlanSummary): PlanSummary {
+  return {
+    from: a.from, to: b.to, objectsRead: a.objectsRead + b.objectsRead, upserts: a.upserts + b.upserts,
+    deletes: a.deletes + b.deletes, memberChanges: a.memberChanges + b.memberChanges, ruleErrors: a.ruleErrors + b.ruleErrors,
+  };
 }
