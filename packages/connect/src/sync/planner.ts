@@ -3,9 +3,10 @@
  * space. Reads the objects and member links changed since the last plan (a
  * cursor on the connector space's change sequence, so a delta touches only
  * what changed), runs the rules, compares with what was last exported, and
- * writes the differences to the outbox, in one transaction with the cursor:
- * a crash before it commits plans again, a crash after it exports the
- * outbox. A one-member change of a huge group plans one member change.
+ * writes the differences to the outbox, in one transaction with the cursor
+ * (or one per step of about 2,000 objects, planInSteps): a crash before it
+ * commits plans again, a crash after it exports the outbox. A one-member
+ * change of a huge group plans one member change.
  */
 import { createHash } from 'node:crypto';
 import type { ConnectorSpace, SpaceObject } from '../space/connector-space.ts';
