@@ -62,6 +62,20 @@ if (process.env.BENCH_MEMORY) {
     }
   }).observe({ entryTypes: ['gc'] });
 }
+// BENCH_TRACE: the connector-space transactions that held the event loop longest, with their callers
+const longTransactions: { ms: number; where: string }[] = [];
+if (process.env.BENCH_TRACE) {
+  const transaction = ConnectorSpace.prototype.transaction;
+  ConnectorSpace.prototype.transaction = function <T>(this: ConnectorSpace, fn: () => T): T {
+    const started = performance.now();
+    try {
+      return transaction.call(this, fn) as T;
+    } finally {
+      const ms = performance.now() - started;
+      if (ms > 200) longTransactions.push({ ms, where: (new Error().stack ?? '').split('\n').slice(2, 5).map((l) => l.trim().replace(/^at /, '').replace(/\(.*\/(?=[^/]+:\d+:\d+\))/, '(')).join(' < ') });
+    }
+  } as typeof transaction;
+}
 const loaded = loadConfig(process.argv[2]!);
 const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
 const started = performance.now();
@@ -80,6 +94,7 @@ space.close();
 const cpu = process.cpuUsage();
 // bytes this process handed to write(2): the connector space's log and database, mostly
 const writtenBytes = Number(/^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? NaN);
+for (const t of longTransactions.sort((a, b) => b.ms - a.ms).slice(0, 8)) process.stderr.write(`long transaction: ${t.ms.toFixed(0)} ms ${t.where}\n`);
 if (loopDelay) process.stderr.write(`event loop delay: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, longest ${(loopDelay.max / 1e6).toFixed(0)} ms\n`);
 if (memoryAtPeak) process.stderr.write(`memory at peak RSS (MB): ${JSON.stringify(memoryAtPeak.peak)}\ngarbage collections: ${JSON.stringify(Object.fromEntries([...collections].map(([k, c]) => [k, { count: c.count, ms: Math.round(c.ms) }])))}\n`);
 process.stdout.write(JSON.stringify({ imported, synced, totalMs, maxRssKb: ownPeakRssKb(), cpuMs: (cpu.user + cpu.system) / 1000, writtenBytes }));
