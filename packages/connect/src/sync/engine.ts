@@ -11,7 +11,7 @@ import { RuleSet, type RuledProjection } from '../rules/rule-set.ts';
 import type { FilterConfig, RuleConfig } from '../rules/rules-config.ts';
 import { immutableIdOf } from './source-anchor.ts';
 import { Exporter, type ExportSummary, type ExporterOptions } from './exporter.ts';
-import { exportHash, planInSteps, planInto, rulesKey, type PlanSummary } from './planner.ts';
+import { exportHash, mergePlanSummaries, planInSteps, planInto, rulesKey, type PlanSummary } from './planner.ts';
 import type { SourceAnchor } from './source-anchor.ts';
 
 export interface SyncSettings {
@@ -376,9 +376,7 @@ function mergeSummaries(rounds: SyncSummary[], durationMs: number): SyncSummary 
     for (const p of parts.slice(1)) for (const [k, v] of Object.entries(p)) if (typeof v === 'number' && typeof out[k] === 'number') out[k] = (out[k] as number) + v;
     return out as T;
   };
-  const plan = sum((s) => s.plan)!;
-  plan.from = rounds[0]!.plan.from;
-  plan.to = last.plan.to;
+  const plan = mergePlanSummaries(rounds.map((s) => s.plan));
   const stamped = rounds.reduce((n, s) => n + (s.stamped ?? 0), 0);
   const confirmation = sum((s) => s.confirmation);
   return {

@@ -9,6 +9,7 @@
  * change of a huge group plans one member change.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { ConnectorSpace, SpaceObject } from '../space/connector-space.ts';
 import type { RuleSet } from '../rules/rule-set.ts';
 import { immutableIdOf, type SourceAnchor } from './source-anchor.ts';
@@ -256,20 +257,26 @@ export async function planInSteps(space: ConnectorSpace, store: ExportStore, opt
   // (a rescan from the beginning is a first plan: nothing before its steps was planned under other rules)
   if (options.full || (options.rescan && from > 0)) return plan(space, store, options);
   const end = space.currentSeq;
-  let total: PlanSummary | null = null;
+  const steps: PlanSummary[] = [];
   for (;;) {
-    const step: PlanStep = { from, end, objects: objectsPerStep, first: total === null };
+    const step: PlanStep = { from, end, objects: objectsPerStep, first: steps.length === 0 };
     const s = space.transaction(() => planInto(space, store, options, step));
-    total = total ? addSummaries(total, s) : s;
-    if (s.to >= end) return total;
+    steps.push(s);
+    if (s.to >= end) return mergePlanSummaries(steps);
     from = s.to;
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 }
 
-function addSummaries(a: PlanSummary, b: PlanSummary): PlanSummary {
-  return {
-    from: a.from, to: b.to, objectsRead: a.objectsRead + b.objectsRead, upserts: a.upserts + b.upserts,
-    deletes: a.deletes + b.deletes, memberChanges: a.memberChanges + b.memberChanges, ruleErrors: a.ruleErrors + b.ruleErrors,
-  };
+/** Plans in a row (steps, or a sync's rounds) as one: from the first's start to the last's end, the counts added. */
+export function mergePlanSummaries(parts: readonly PlanSummary[]): PlanSummary {
+  const total = { ...parts[0]!, to: parts.at(-1)!.to };
+  for (const p of parts.slice(1)) {
+    total.objectsRead += p.objectsRead;
+    total.upserts += p.upserts;
+    total.deletes += p.deletes;
+    total.memberChanges += p.memberChanges;
+    total.ruleErrors += p.ruleErrors;
+  }
+  return total;
 }
