@@ -25,9 +25,9 @@ if (process.env.BENCH_TRACE) {
     return r;
   };
   const changes = CloudClient.prototype.changes;
-  CloudClient.prototype.changes = async function (this: CloudClient, cursor, limit) {
+  CloudClient.prototype.changes = async function (this: CloudClient, ...args: Parameters<CloudClient['changes']>) {
     const started = performance.now();
-    const r = await changes.call(this, cursor, limit);
+    const r = await changes.apply(this, args);
     process.stderr.write(`feed ${r.changes.length} changes ${(performance.now() - started).toFixed(0)} ms at ${at()} s\n`);
     return r;
   };
