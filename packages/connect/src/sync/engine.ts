@@ -120,14 +120,21 @@ export class SyncEngine {
   }
 
   /**
-   * Plans and exports while an import is still reading: every quarter of a
-   * second, what the import has committed since the last round is planned
-   * and exported, then one last cycle runs once the import is done (its
-   * sweep of objects gone from AD, and the delete threshold, act on the
-   * complete read only). The import reads AD while the cloud applies the
-   * batches, instead of one after the other. Everything the cycles share is
-   * SQLite work in synchronous transactions, so the two never interleave
-   * inside a transaction.
+   * Plans and exports while an import is still reading. Every quarter of a
+   * second, what the import has committed since the last round is planned;
+   * once the import is done, one last cycle runs (its sweep of objects gone
+   * from AD, and the delete threshold, act on the complete read only). The
+   * import reads AD while the cloud applies the batches, instead of one
+   * after the other.
+   *
+   * A round's export (and its reading of the change feed) runs while the
+   * next round plans: the cloud applies batches while the agent plans, and
+   * the last cycle's plan overlaps the last round's export. Each export
+   * sends only what its own plan wrote (the outbox items up to the last id
+   * that plan took): a later plan's member changes may name objects that
+   * only its own export sends first. One export at a time, in plan order;
+   * everything they share with the plans is SQLite work in synchronous
+   * transactions, so the two never interleave inside a transaction.
    */
   async cycleWhileImporting(importing: Promise<unknown>, options: { stamper?: Stamper } = {}): Promise<SyncSummary> {
     const started = Date.now();
@@ -135,26 +142,59 @@ export class SyncEngine {
     const done = importing.then(() => { finished = true; }, () => { finished = true; });
     const rounds: SyncSummary[] = [];
     let seen = this.space.currentSeq;
+    /** the last round's export, while the next one plans */
+    let exporting: Promise<SyncSummary> | null = null;
+    const exported = async (): Promise<SyncSummary | null> => {
+      const round = exporting;
+      exporting = null;
+      if (!round) return null;
+      const summary = await round;
+      rounds.push(summary);
+      return summary;
+    };
     try {
       while (!finished) {
         await Promise.race([done, new Promise((r) => setTimeout(r, 250))]);
         // nothing new yet, or the import has not yet said which domain it reads (the rules need it)
         if (finished || this.space.currentSeq === seen || !this.space.getMeta('ad.domain')) continue;
         seen = this.space.currentSeq;
-        rounds.push(await this.cycle({ ...options, holdDeletes: true }));
+        const roundStarted = Date.now();
+        const planned = await this.#plan(false);
+        const upTo = this.store.lastPlannedId();
+        await exported();
+        exporting = this.#export(planned, roundStarted, { ...options, holdDeletes: true, upTo });
+        exporting.catch(() => {}); // awaited by exported(); a failure meanwhile must not go unhandled
       }
+      await importing;
+      const lastStarted = Date.now();
+      let planned = await this.#plan(false);
+      const round = await exported();
+      // objects the last round's export saw refused after that plan's first step: retried now, as a cycle does
+      if (round?.export && (round.export.errors || round.export.quarantined)) planned = mergePlanSummaries([planned, await this.#plan(false)]);
+      const last = await this.#export(planned, lastStarted, options);
+      return mergeSummaries([...rounds, last], Date.now() - started);
     } catch (err) {
-      await done; // never leave the import running behind a failed export
+      await done; // never leave the import running behind a failed export…
+      await (exporting as Promise<SyncSummary> | null)?.catch(() => {}); // …nor an export behind a failed import
       throw err;
     }
-    await importing;
-    const last = await this.cycle(options);
-    return mergeSummaries([...rounds, last], Date.now() - started);
   }
 
   async cycle(options: { full?: boolean; stamper?: Stamper; holdDeletes?: boolean } = {}): Promise<SyncSummary> {
     const started = Date.now();
-    const planned = await planInSteps(this.space, this.store, this.#planOptions(options.full ?? false));
+    return this.#export(await this.#plan(options.full ?? false), started, options);
+  }
+
+  #plan(full: boolean): Promise<PlanSummary> {
+    return planInSteps(this.space, this.store, this.#planOptions(full));
+  }
+
+  /**
+   * A cycle's export, after its plan: the delete threshold (unless the
+   * deletions are held back), the export of the outbox (up to the item
+   * `upTo`), the users to stamp, and the change feed's confirmation.
+   */
+  async #export(planned: PlanSummary, started: number, options: { stamper?: Stamper; holdDeletes?: boolean; upTo?: number }): Promise<SyncSummary> {
     const pending = this.store.pending();
     if (this.#settings.staging) return { plan: planned, export: null, pending, staging: true, durationMs: Date.now() - started };
     if (!this.#cloud) throw new ConnectError('sync_not_registered', 'this agent is not registered with a cloud', { fix: 'run skybridge connect register --url … --token …' });
@@ -170,7 +210,10 @@ export class SyncEngine {
         });
       }
     }
-    const exported = await new Exporter(this.space, this.store, this.#cloud, { ...this.#exporterOptions, stampConsistencyGuid: this.#settings.stampConsistencyGuid ?? false, holdDeletes: options.holdDeletes ?? false }).drain();
+    const exported = await new Exporter(this.space, this.store, this.#cloud, {
+      ...this.#exporterOptions, stampConsistencyGuid: this.#settings.stampConsistencyGuid ?? false, holdDeletes: options.holdDeletes ?? false,
+      ...(options.upTo === undefined ? {} : { upTo: options.upTo }),
+    }).drain();
     if (!options.holdDeletes) this.space.setMeta(allowedDeletesKey, undefined);
     if (!options.holdDeletes && this.space.getMeta(deleteAlertKey)) {
       // the deletions went out (or the cause was fixed before they had to): the alert is over

@@ -62,8 +62,9 @@ export class ExportStore {
           object_id = coalesce(excluded.object_id, exports.object_id), exported_at = excluded.exported_at`),
       remove: p('DELETE FROM exports WHERE guid = ?'),
       enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
-      next: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) ORDER BY phase, id LIMIT ?'),
-      nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND phase < ? ORDER BY phase, id LIMIT ?'),
+      next: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND id <= ? ORDER BY phase, id LIMIT ?'),
+      nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND id <= ? AND phase < ? ORDER BY phase, id LIMIT ?'),
+      lastPlannedId: p("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"),
       doneRange: p('DELETE FROM outbox WHERE phase = ? AND id BETWEEN ? AND ?'),
       hasErrors: p('SELECT 1 FROM sync_errors LIMIT 1'),
       cancelDeletion: p('DELETE FROM outbox WHERE guid = ? AND phase = ?'),
@@ -120,11 +121,23 @@ export class ExportStore {
     this.#s.enqueue!.run(phase, guid, body.kind, JSON.stringify(body));
   }
 
-  /** The next planned changes, in export order (without deletions when they are held back), after `after` (items already in flight). */
-  next(limit: number, options: { holdDeletes?: boolean; after?: { phase: number; id: number } } = {}): OutboxItem[] {
+  /**
+   * The next planned changes, in export order (without deletions when they
+   * are held back), after `after` (items already in flight), and planned no
+   * later than the item `upTo` (lastPlannedId: what a plan had written when
+   * it ended, while the next plan writes more).
+   */
+  next(limit: number, options: { holdDeletes?: boolean; after?: { phase: number; id: number }; upTo?: number } = {}): OutboxItem[] {
     const { phase, id } = options.after ?? { phase: 0, id: 0 };
-    const rows = options.holdDeletes ? this.#s.nextWithoutDeletes!.all(phase, id, phases.deletes, limit) : this.#s.next!.all(phase, id, limit);
+    const upTo = options.upTo ?? Number.MAX_SAFE_INTEGER;
+    const rows = options.holdDeletes ? this.#s.nextWithoutDeletes!.all(phase, id, upTo, phases.deletes, limit) : this.#s.next!.all(phase, id, upTo, limit);
     return (rows as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
+  }
+
+  /** The id of the last item ever planned (ids are never reused), 0 before the first. */
+  lastPlannedId(): number {
+    const r = this.#s.lastPlannedId!.get() as { seq: number } | undefined;
+    return r ? Number(r.seq) : 0;
   }
 
   /** Takes a phase's items from `first` to `last` (ids) out of the outbox: a batch once its results are stored. */

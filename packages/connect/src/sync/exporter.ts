@@ -57,6 +57,12 @@ export interface ExporterOptions {
   stampConsistencyGuid?: boolean;
   /** leave planned deletions in the outbox (a round of an overlapped cycle: the delete threshold judges them all at the end) */
   holdDeletes?: boolean;
+  /**
+   * send only the items planned up to this outbox id: a round of an
+   * overlapped cycle exports its own plan while the next round plans (whose
+   * member changes name objects that only its own export sends first)
+   */
+  upTo?: number;
 }
 
 interface Prepared {
@@ -159,7 +165,9 @@ export class Exporter {
       // the lease first, even with nothing to send: a cycle against a tenant that refuses synchronization says so
       await this.#ensureLease();
       for (;;) {
-        const items = this.#store.next(this.#batchOperations, { holdDeletes: this.#options.holdDeletes ?? false, ...(cursor ? { after: cursor } : {}) });
+        const items = this.#store.next(this.#batchOperations, {
+          holdDeletes: this.#options.holdDeletes ?? false, ...(cursor ? { after: cursor } : {}), ...(this.#options.upTo === undefined ? {} : { upTo: this.#options.upTo }),
+        });
         if (inFlight && (!items.length || items[0]!.phase !== phases.objects || items.some((i) => inFlight!.guids.has(i.guid)))) {
           // the end, another phase, or an object of the batch in flight: that batch first
           await settle(inFlight);

@@ -172,8 +172,9 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     if (o.seq > to) break;
     planObject(o);
   }
-  // Objects that failed before and have not changed since: retried every cycle
-  if (!step || step.first) for (const guid of store.errorGuids()) planAgain(space.get(guid));
+  // Objects that failed before and have not changed since: retried every cycle (unless a plan still waiting to
+  // be exported sends them anyway: a sync's rounds plan while the round before exports)
+  if (!step || step.first) for (const guid of store.errorGuids()) if (!store.isPlanned(guid)) planAgain(space.get(guid));
   // Objects that joined or left a filter group since the last plan come into or leave the scope
   if (filterGroups.size) {
     let cursor: { seq: number; group: string; key: string } | null = null;

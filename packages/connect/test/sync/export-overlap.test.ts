@@ -5,6 +5,9 @@
  * together; memberships go out only when nothing else is in flight. The
  * watch wraps CloudClient.sendEncodedBatch and passes every call to the real cloud,
  * which applies it. One store: the behaviour is the agent's.
+ *
+ * And the rounds of a sync that exports while it imports: a round's export
+ * runs while the next round plans, and sends only its own plan's items.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +21,8 @@ import { loadCredentials } from '../../src/cloud/credentials-file.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { ConnectorSpace } from '../../src/space/connector-space.ts';
 import { SyncEngine } from '../../src/sync/engine.ts';
+import { immutableIdOf } from '../../src/sync/source-anchor.ts';
+import { userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { asDomainAdmin, startSyncWorld, stopSyncWorld, type SyncWorld } from '../helpers/sync.ts';
 
 describe('export overlap (pglite)', () => {
@@ -82,4 +87,73 @@ describe('export overlap (pglite)', () => {
     const found = await w.t.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${user.userPrincipalName}"`)}&attributes=title`, { token: w.token });
     assert.equal(found.body.Resources[0].title, 'Second version');
   });
+
+  test('a round exports while the next one plans, and sends only its own plan: a new member goes out after its user', async () => {
+    const loaded = loadConfig(w.files.configPath);
+    const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
+    const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
+    const engine = new SyncEngine(space, loaded.config.sync, cloud);
+    const salesTeam = `CN=Sales Team,${w.seed.ous.groups}`;
+    const existing = w.seed.users.find((u) => u.userPrincipalName && u.dn.includes(w.seed.ous.engineering))!;
+    const joiner = userEntry({ index: 4100, ou: w.seed.ous.sales, dnsDomain: w.dc.dnsDomain });
+    // The first round's member batch waits with the cloud until the next round has planned the joiner and its link
+    let memberBatchHeld!: () => void;
+    const held = new Promise<void>((r) => { memberBatchHeld = r; });
+    let releaseMemberBatch!: () => void;
+    const release = new Promise<void>((r) => { releaseMemberBatch = r; });
+    let heldAt = -1;
+    const sent: { ids: string[]; members: number }[] = [];
+    const send = cloud.sendEncodedBatch.bind(cloud);
+    cloud.sendEncodedBatch = async (key: string, epoch: number, operationsJson: string): Promise<SyncBatchResponse> => {
+      const operations = JSON.parse(operationsJson) as SyncBatchRequest['operations'];
+      const members = operations.reduce((n, o) => n + (o.op === 'upsert' ? (o.members?.add?.length ?? 0) : 0), 0);
+      sent.push({ ids: operations.map((o) => o.immutableId), members });
+      if (members && heldAt < 0) {
+        heldAt = engine.store.lastPlannedId();
+        memberBatchHeld();
+        await release;
+      }
+      return send(key, epoch, operationsJson);
+    };
+    const importer = () => new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run();
+    const importing = (async () => {
+      // round 1: an exported user joins Sales Team (a member change only)
+      await asDomainAdmin(w.dc, (client) => client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [existing.dn] }) })]));
+      await importer();
+      await held;
+      // round 2, planned while round 1's member batch is with the cloud: a new user, and its link to Sales Team
+      await asDomainAdmin(w.dc, async (client) => {
+        await client.add(joiner.dn, joiner.attributes);
+        await client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [joiner.dn] }) })]);
+      });
+      await importer();
+      for (let waited = 0; engine.store.lastPlannedId() <= heldAt; waited += 50) {
+        if (waited > 30_000) throw new Error('the second round did not plan while the first round exported');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      releaseMemberBatch();
+    })();
+    let joinerId: string;
+    try {
+      const summary = await engine.cycleWhileImporting(importing);
+      assert.equal(summary.export!.errors, 0, JSON.stringify(summary.export));
+      assert.deepEqual(summary.pending, { objects: 0, members: 0, deletes: 0 });
+      joinerId = immutableIdOf(space.getByDn(joiner.dn)!, loaded.config.sync.sourceAnchor);
+    } finally {
+      releaseMemberBatch();
+      space.close();
+    }
+    // the joiner went out before the batch that names it as a member, and in its own round (after the held batch)
+    const userBatch = sent.findIndex((b) => b.ids.includes(joinerId) && !b.members);
+    assert.ok(userBatch > sent.findIndex((b) => b.members > 0), JSON.stringify(sent));
+    assert.ok(sent.slice(userBatch + 1).some((b) => b.members > 0), `a member batch after the joiner's creation: ${JSON.stringify(sent)}`);
+    const group = await w.t.call('GET', `/scim/v2/Groups?filter=${encodeURIComponent('displayName eq "Sales Team"')}&membersCount=10000`, { token: w.token });
+    const memberIds = new Set((group.body.Resources[0].members as { value: string }[]).map((m) => m.value));
+    for (const upn of [existing.userPrincipalName, joiner.user.userPrincipalName]) {
+      const user = await w.t.call('GET', `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${upn}"`)}&attributes=id`, { token: w.token });
+      assert.equal(user.body.totalResults, 1, `${upn} is in the cloud`);
+      assert.ok(memberIds.has(user.body.Resources[0].id), `${upn} is a member of Sales Team in the cloud`);
+    }
+  });
 });
+
