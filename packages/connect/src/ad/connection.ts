@@ -14,6 +14,8 @@ import { ConnectError } from '../errors.ts';
 import { ldapError } from './ldap-errors.ts';
 import { internals, searchOnce, searchOnceBytes, searchPages, type RawEntry, type SearchSpec } from './ldap/raw-search.ts';
 import { readRootDse, type RootDse } from './root-dse.ts';
+// ldapts joins a message's chunks once, not at every read (a large group's ranges)
+import './ldap/message-chunks.ts';
 
 export interface ConnectOptions {
   /** Index in activeDirectory.servers to try first (default: each in order). */

@@ -83,6 +83,17 @@ const metaKeys = {
 /** Member values read by range that one transaction stores. */
 const membersPerCommit = 10_000;
 
+/**
+ * How many member values to ask for per round trip once a list goes on
+ * past the range read with its entry (rangeStep): twenty times as many,
+ * up to 100,000. A DC answers at most what it allows (Windows, MaxValRange:
+ * 1,500 by default) and says where it stopped, so asking wide costs a
+ * Windows DC nothing. Samba answers the width asked, and reads the whole
+ * list for each answer: at 60,000 members, ranges of 1,000 cost it 60 reads
+ * of the whole list (about 3.5 s of its CPU), ranges of 20,000 three.
+ */
+export const restRangeStep = (rangeStep: number): number => Math.min(20 * rangeStep, 100_000);
+
 export const dirsyncFlags = (config: ActiveDirectoryConfig) =>
   DirSyncFlags.incrementalValues | DirSyncFlags.ancestorsFirstOrder | (config.dirsyncObjectSecurity ? DirSyncFlags.objectSecurity : 0);
 
@@ -356,7 +367,7 @@ export class AdImporter {
     };
     try {
       for (;;) {
-        const step = this.config.rangeStep;
+        const step = restRangeStep(this.config.rangeStep);
         const attribute = `${memberAttribute};range=${low}-${low + step - 1}`;
         const { entries } = await conn.search({ base: guidDn(guid), scope: 'base', filter: '(objectClass=*)', attributes: [attribute] });
         summary.rangeRequests += 1;

@@ -47,7 +47,7 @@ export const activeDirectorySchema = z.strictObject({
   excludedContainers: z.array(dn).default([]),
   /** Entries per page of a full import. */
   pageSize: z.number().int().min(1).max(5000).default(1000),
-  /** Values per round trip of multi-valued attributes such as member (Windows DCs cap it at 1,500 by default). */
+  /** Values of member read with each entry of a page (Windows DCs cap it at 1,500 by default); the rest of a longer list goes 20 times as wide (importer.ts, restRangeStep). */
   rangeStep: z.number().int().min(10).max(100_000).default(1000),
   /** How changes are found: DirSync (needs "Replicating Directory Changes"), uSNChanged polling, or auto (DirSync, else polling). */
   changeTracking: z.enum(['auto', 'dirsync', 'usn']).default('auto'),
