@@ -11,6 +11,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ObjectType, SyncErrorCategory } from '@skybridge/protocol';
+import { ConnectError } from '../errors.ts';
 
 export interface Exported {
   guid: string;
@@ -108,7 +109,10 @@ export class ExportStore {
     } catch (err) {
       // attrs is NOT NULL: the subquery found no planned upsert (other failures, a taken immutable id, go as they are)
       if (!/NOT NULL constraint failed: exports\.attrs/.test((err as Error).message)) throw err;
-      throw new Error(`outbox item ${id} (${e.guid}) is not a planned upsert: its export cannot be recorded`, { cause: err });
+      throw new ConnectError('connector_space_invalid', `outbox item ${id} (object ${e.guid}) is not a planned upsert: its export cannot be recorded`, {
+        subject: e.guid, cause: err,
+        fix: 'run skybridge connect sync again (the batch goes again, and the cloud answers what it already did); if this comes back, run skybridge connect sync --full',
+      });
     }
   }
 
