@@ -6,31 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Attribute, BerWriter, MessageParser, PagedResultsControl, SearchEntry, SearchRequest, FilterParser } from 'ldapts';
+import { MessageParser, PagedResultsControl, SearchEntry, SearchRequest, FilterParser } from 'ldapts';
 import { EntryBytes, entryDn, firstValue, keepEntryBytes, readEntry } from '../../src/ad/ldap/entry-bytes.ts';
+import { entryMessage } from '../helpers/ldap-messages.ts';
 import { ConnectError } from '../../src/errors.ts';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
-
-/** A SearchResultEntry message (RFC 4511 §4.5.2) with an optional paged-results control after it. */
-function entryMessage(messageId: number, dn: string, attributes: [string, Buffer[]][], control = false): Buffer {
-  const w = new BerWriter();
-  w.startSequence();
-  w.writeInt(messageId);
-  w.startSequence(0x64);
-  w.writeString(dn);
-  w.startSequence();
-  for (const [type, values] of attributes) new Attribute({ type, values }).write(w);
-  w.endSequence();
-  w.endSequence();
-  if (control) {
-    w.startSequence(0xa0);
-    new PagedResultsControl({ value: { size: 5, cookie: Buffer.from('cookie') } }).write(w);
-    w.endSequence();
-  }
-  w.endSequence();
-  return w.buffer;
-}
 
 function request(messageId: number): SearchRequest {
   return new SearchRequest({ messageId, baseDN: 'DC=corp,DC=example,DC=com', scope: 'sub', filter: FilterParser.parseString('(objectClass=*)'), attributes: [], sizeLimit: 0, timeLimit: 0, controls: [] });

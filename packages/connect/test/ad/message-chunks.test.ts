@@ -7,37 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Attribute, BerWriter, FilterParser, MessageParser, SearchEntry, SearchRequest, SearchResponse } from 'ldapts';
+import { FilterParser, MessageParser, SearchEntry, SearchRequest, SearchResponse } from 'ldapts';
 import { berElementLength } from '../../src/ad/ldap/message-chunks.ts';
-
-/** A SearchResultEntry message (RFC 4511 §4.5.2). */
-function entryMessage(messageId: number, dn: string, attributes: [string, Buffer[]][]): Buffer {
-  const w = new BerWriter();
-  w.startSequence();
-  w.writeInt(messageId);
-  w.startSequence(0x64);
-  w.writeString(dn);
-  w.startSequence();
-  for (const [type, values] of attributes) new Attribute({ type, values }).write(w);
-  w.endSequence();
-  w.endSequence();
-  w.endSequence();
-  return w.buffer;
-}
-
-/** A SearchResultDone message with result code success. */
-function doneMessage(messageId: number): Buffer {
-  const w = new BerWriter();
-  w.startSequence();
-  w.writeInt(messageId);
-  w.startSequence(0x65);
-  w.writeEnumeration(0);
-  w.writeString('');
-  w.writeString('');
-  w.endSequence();
-  w.endSequence();
-  return w.buffer;
-}
+import { doneMessage, entryMessage } from '../helpers/ldap-messages.ts';
 
 function request(messageId: number): SearchRequest {
   return new SearchRequest({ messageId, baseDN: 'DC=corp,DC=example,DC=com', scope: 'base', filter: FilterParser.parseString('(objectClass=*)'), attributes: [], sizeLimit: 0, timeLimit: 0, controls: [] });
