@@ -169,8 +169,9 @@ export class SyncEngine {
       const lastStarted = Date.now();
       let planned = await this.#plan(false);
       const round = await exported();
-      // objects the last round's export saw refused after that plan's first step: retried now, as a cycle does
-      if (round?.export && (round.export.errors || round.export.quarantined)) planned = mergePlanSummaries([planned, await this.#plan(false)]);
+      // objects the last round's export saw refused, or its change feed saw changed in the cloud, after that plan's
+      // first step: planned again now, as a cycle does
+      if (round && (round.export?.errors || round.export?.quarantined || round.confirmation?.changedInCloud)) planned = mergePlanSummaries([planned, await this.#plan(false)]);
       const last = await this.#export(planned, lastStarted, options);
       return mergeSummaries([...rounds, last], Date.now() - started);
     } catch (err) {

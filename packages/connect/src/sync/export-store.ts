@@ -80,6 +80,11 @@ export class ExportStore {
       setError: p(`INSERT INTO sync_errors (guid, dn, category, code, message, attribute, at) VALUES (?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
       clearError: p('DELETE FROM sync_errors WHERE guid = ?'),
+      clearRuleError: p("DELETE FROM sync_errors WHERE guid = ? AND category = 'rule'"),
+      clearExportError: p("DELETE FROM sync_errors WHERE guid = ? AND category <> 'rule'"),
+      // the item ids follow the guid in its index: the last planned upsert is one probe
+      lastUpsert: p(`SELECT json_extract(body, '$.immutableId') AS immutable_id, json_extract(body, '$.type') AS type, json_extract(body, '$.hash') AS hash
+        FROM outbox WHERE guid = ? AND kind = 'upsert' ORDER BY id DESC LIMIT 1`),
       errors: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors ORDER BY dn'),
       error: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors WHERE guid = ?'),
       errorGuids: p('SELECT guid FROM sync_errors'),
@@ -96,6 +101,21 @@ export class ExportStore {
   peek(guid: string): Omit<Exported, 'attributes'> | undefined {
     const r = this.#s.peek!.get(guid) as { guid: string; immutable_id: string; type: ObjectType; hash: string; object_id: string | null } | undefined;
     return r ? { guid: r.guid, immutableId: r.immutable_id, type: r.type, hash: r.hash, objectId: r.object_id } : undefined;
+  }
+
+  /**
+   * What the cloud will hold of an object once the outbox has gone out: its
+   * last planned upsert if one waits, else what was exported. A sync's
+   * rounds plan while the round before exports, and an object planned in one
+   * round may change again before that round's export has recorded it: the
+   * next round compares with what is on its way, not with what the cloud held
+   * before (else a change back, a deletion, or a group's member removals
+   * would be lost).
+   */
+  planned(guid: string): Pick<Exported, 'guid' | 'immutableId' | 'type' | 'hash'> | undefined {
+    const r = this.#s.lastUpsert!.get(guid) as { immutable_id: string; type: ObjectType; hash: string } | undefined;
+    if (r) return { guid, immutableId: r.immutable_id, type: r.type, hash: r.hash };
+    return this.peek(guid);
   }
 
   /**
@@ -223,6 +243,20 @@ export class ExportStore {
 
   setError(e: Omit<SyncErrorRecord, 'at'>): void {
     this.#s.setError!.run(e.guid, e.dn, e.category, e.code, e.message, e.attribute, new Date().toISOString());
+  }
+
+  /** A rule projects the object again: its rule error is over (errors the cloud gave stay until an export succeeds). */
+  clearRuleError(guid: string): void {
+    this.#s.clearRuleError!.run(guid);
+  }
+
+  /**
+   * The cloud took the object: what an export or the change feed recorded is
+   * over. A rule error stays: a later plan may have recorded it while this
+   * export was under way, and only a plan clears it.
+   */
+  clearExportError(guid: string): void {
+    this.#s.clearExportError!.run(guid);
   }
 
   clearError(guid: string): void {

@@ -287,7 +287,7 @@ export class Exporter {
       errors.any = true;
       this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       summary.quarantined += 1;
-    } else if (errors.any) this.#store.clearError(item.guid);
+    } else if (errors.any) this.#store.clearExportError(item.guid);
     if (b.kind === 'delete') {
       this.#store.remove(item.guid);
       summary.deleted += 1;

@@ -66,6 +66,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const summary: PlanSummary = { from, to, objectsRead: 0, upserts: 0, deletes: 0, memberChanges: 0, ruleErrors: 0 };
   const newGroups = new Set<string>();
   const deletionsPending = store.pending().deletes > 0;
+  /** (an initial sync has no errors to clear: then no object asks) */
+  const errorsRecorded = store.hasErrors();
   /** objects planned again although unchanged since the last plan (retries, filter group changes): each once */
   const again = new Set<string>();
   const planAgain = (o: SpaceObject | undefined) => {
@@ -88,7 +90,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const planObject = (o: SpaceObject) => {
     summary.objectsRead += 1;
     const p = options.rules.project(o);
-    const exported = store.peek(o.guid);
+    // what the cloud holds, or will once the outbox has gone out (a round before may still be exporting it)
+    const exported = store.planned(o.guid);
     if (p.kind === 'error') {
       store.setError({ guid: o.guid, dn: o.dn, category: 'rule', code: p.code, message: p.message, attribute: p.attribute });
       summary.ruleErrors += 1;
@@ -120,6 +123,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       store.clearError(o.guid);
       return;
     }
+    if (errorsRecorded) store.clearRuleError(o.guid);
     store.enqueue(phases.objects, o.guid, { kind: 'upsert', type: p.type, immutableId, attributes: p.attributes, hash, dn: o.dn });
     summary.upserts += 1;
     if (exported) return;

@@ -21,6 +21,7 @@ import { loadCredentials } from '../../src/cloud/credentials-file.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { ConnectorSpace } from '../../src/space/connector-space.ts';
 import { SyncEngine } from '../../src/sync/engine.ts';
+import { phases } from '../../src/sync/export-store.ts';
 import { immutableIdOf } from '../../src/sync/source-anchor.ts';
 import { userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { asDomainAdmin, startSyncWorld, stopSyncWorld, type SyncWorld } from '../helpers/sync.ts';
@@ -116,22 +117,33 @@ describe('export overlap (pglite)', () => {
       return send(key, epoch, operationsJson);
     };
     const importer = () => new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run();
-    const importing = (async () => {
-      // round 1: an exported user joins Sales Team (a member change only)
-      await asDomainAdmin(w.dc, (client) => client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [existing.dn] }) })]));
-      await importer();
-      await held;
-      // round 2, planned while round 1's member batch is with the cloud: a new user, and its link to Sales Team
-      await asDomainAdmin(w.dc, async (client) => {
-        await client.add(joiner.dn, joiner.attributes);
-        await client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [joiner.dn] }) })]);
-      });
-      await importer();
-      for (let waited = 0; engine.store.lastPlannedId() <= heldAt; waited += 50) {
-        if (waited > 30_000) throw new Error('the second round did not plan while the first round exported');
+    /** waits until `ready`, failing (rather than hanging the sync) after 30 s */
+    const within = async (what: string, ready: () => boolean | Promise<boolean>) => {
+      for (let waited = 0; !(await ready()); waited += 50) {
+        if (waited > 30_000) throw new Error(`waited 30 s for ${what}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      releaseMemberBatch();
+    };
+    let isHeld = false;
+    void held.then(() => { isHeld = true; });
+    /** member changes planned after the held batch's round: the next round's */
+    const laterMemberItems = space.db.prepare('SELECT count(*) AS n FROM outbox WHERE id > ? AND phase = ?');
+    const importing = (async () => {
+      try {
+        // round 1: an exported user joins Sales Team (a member change only)
+        await asDomainAdmin(w.dc, (client) => client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [existing.dn] }) })]));
+        await importer();
+        await within("the first round's member batch", () => isHeld);
+        // round 2, planned while round 1's member batch is with the cloud: a new user, and its link to Sales Team
+        await asDomainAdmin(w.dc, async (client) => {
+          await client.add(joiner.dn, joiner.attributes);
+          await client.modify(salesTeam, [new Change({ operation: 'add', modification: new Attribute({ type: 'member', values: [joiner.dn] }) })]);
+        });
+        await importer();
+        await within("the second round's plan of the joiner's link", () => Number((laterMemberItems.get(heldAt, phases.members) as { n: number }).n) > 0);
+      } finally {
+        releaseMemberBatch();
+      }
     })();
     let joinerId: string;
     try {
