@@ -289,8 +289,9 @@ export class SyncEngine {
     const tally: TakeoverPreview = { hard: 0, takenOver: 0, soft: 0, new: 0, refused: 0 };
     this.space.db.exec('BEGIN');
     try {
-      // As if nothing had been exported yet: every object in scope
+      // As if nothing had been exported or planned yet: every object in scope, once
       this.space.db.exec('DELETE FROM exports');
+      this.space.db.exec('DELETE FROM outbox');
       planInto(this.space, this.store, { rules, anchor: this.#settings.sourceAnchor, full: true });
       const page = this.space.db.prepare("SELECT id, body FROM outbox WHERE kind = 'upsert' AND id > ? ORDER BY id LIMIT 500");
       let last = 0;

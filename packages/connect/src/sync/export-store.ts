@@ -112,10 +112,11 @@ export class ExportStore {
    * before (else a change back, a deletion, or a group's member removals
    * would be lost).
    */
-  planned(guid: string): Pick<Exported, 'guid' | 'immutableId' | 'type' | 'hash'> | undefined {
+  planned(guid: string): (Pick<Exported, 'guid' | 'immutableId' | 'type' | 'hash'> & { pending: boolean }) | undefined {
     const r = this.#s.lastUpsert!.get(guid) as { immutable_id: string; type: ObjectType; hash: string } | undefined;
-    if (r) return { guid, immutableId: r.immutable_id, type: r.type, hash: r.hash };
-    return this.peek(guid);
+    if (r) return { guid, immutableId: r.immutable_id, type: r.type, hash: r.hash, pending: true };
+    const e = this.peek(guid);
+    return e && { guid, immutableId: e.immutableId, type: e.type, hash: e.hash, pending: false };
   }
 
   /**

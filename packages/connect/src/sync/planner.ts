@@ -112,7 +112,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     if (exported && exported.immutableId !== immutableId) {
       store.setError({
         guid: o.guid, dn: o.dn, category: 'rule', code: 'source_anchor_changed', attribute: options.anchor,
-        message: `${o.dn} was exported with the immutable id ${exported.immutableId} and its source anchor now gives ${immutableId}: an immutable id never changes; restore ${options.anchor} or delete the cloud object first`,
+        message: `${o.dn} was ${exported.pending ? 'planned for export' : 'exported'} with the immutable id ${exported.immutableId} and its source anchor now gives ${immutableId}: an immutable id never changes; restore ${options.anchor} or delete the cloud object first`,
       });
       summary.ruleErrors += 1;
       return;
@@ -126,10 +126,14 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     if (errorsRecorded) store.clearRuleError(o.guid);
     store.enqueue(phases.objects, o.guid, { kind: 'upsert', type: p.type, immutableId, attributes: p.attributes, hash, dn: o.dn });
     summary.upserts += 1;
-    if (exported) return;
-    // New in the cloud: its memberships go with it, whenever they were imported.
+    if (exported && (!exported.pending || store.peek(o.guid))) return;
+    // New in the cloud: its memberships go with it, whenever they were imported. So do they when its creation is
+    // still on its way (planned by a round whose export has not answered): that creation may yet fail while this
+    // upsert creates it, and the member changes planned with the first would have been dropped (they name objects
+    // the cloud holds). Adding a member twice changes nothing; such a group is not new to the member pass below,
+    // which sends what changed since (removals among it).
     if (p.type === 'group') {
-      newGroups.add(o.guid);
+      if (!exported) newGroups.add(o.guid);
       let after: string | undefined;
       let batch: string[] = [];
       for (;;) {

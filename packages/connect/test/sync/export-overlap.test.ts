@@ -167,5 +167,31 @@ describe('export overlap (pglite)', () => {
       assert.ok(memberIds.has(user.body.Resources[0].id), `${upn} is a member of Sales Team in the cloud`);
     }
   });
+
+  test("an export that succeeds leaves the rule error a later plan recorded, and clears the cloud's", async () => {
+    const loaded = loadConfig(w.files.configPath);
+    const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
+    const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
+    const [ruled, refused] = w.seed.users.filter((u) => u.userPrincipalName && u.dn.includes(w.seed.ous.engineering)).slice(1, 3) as [typeof w.seed.users[0], typeof w.seed.users[0]];
+    try {
+      // both planned (staging: nothing exported), as a round whose export is still to come
+      for (const u of [ruled, refused]) {
+        await asDomainAdmin(w.dc, (client) => client.modify(u.dn, [new Change({ operation: 'replace', modification: new Attribute({ type: 'title', values: ['Planned'] }) })]));
+      }
+      await new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run();
+      const staging = new SyncEngine(space, { ...loaded.config.sync, staging: true }, cloud);
+      assert.equal((await staging.cycle()).plan.upserts, 2);
+      // meanwhile a later plan finds a rule error on one, and the cloud had refused the other before
+      const guidOfUser = (dn: string) => space.getByDn(dn)!.guid;
+      staging.store.setError({ guid: guidOfUser(ruled.dn), dn: ruled.dn, category: 'rule', code: 'rule_failed', message: 'recorded by a later plan', attribute: 'title' });
+      staging.store.setError({ guid: guidOfUser(refused.dn), dn: refused.dn, category: 'duplicate_attribute', code: 'duplicate_value', message: 'recorded by an earlier export', attribute: 'mail' });
+      const summary = await new SyncEngine(space, loaded.config.sync, cloud).cycle();
+      assert.equal(summary.export!.updated, 2, JSON.stringify(summary.export));
+      assert.equal(staging.store.error(guidOfUser(ruled.dn))?.code, 'rule_failed', 'the rule error stays until a plan clears it');
+      assert.equal(staging.store.error(guidOfUser(refused.dn)), undefined, "the cloud's error is over once the cloud took the object");
+    } finally {
+      space.close();
+    }
+  });
 });
 

@@ -2,8 +2,10 @@
  * A plan made while the last plan's items are still on their way to the
  * cloud (a sync's rounds plan while the round before exports) compares each
  * object with what is on its way: a change back, a deletion, and a new
- * group's member removals all go out after what was planned before. And a
- * rule error a plan records is not cleared by the export of an earlier plan.
+ * group's member removals all go out after what was planned before; an
+ * object whose creation is on its way sends its memberships again with its
+ * next upsert (the creation may fail, and the update create it). And a rule
+ * error a plan records is not cleared by the export of an earlier plan.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,26 +52,32 @@ test('a plan compares with the items a plan before it left on their way, not wit
     const store = new ExportStore(space.db);
     space.transaction(() => {
       for (let n = 1; n <= 10; n++) space.put(user(n), 1);
+      space.put(group(200), 1); // a group the cloud holds
+      space.putMembers(guidOf(200), [dnOf(1)], 1);
     });
     plan(space, store, options);
     exportAll(space, store);
     const exportedHash = store.get(guidOf(1))!.hash;
 
-    // round k plans three changes, and its export has not recorded them when round k+1 plans
+    // round k plans four changes, and its export has not recorded them when round k+1 plans
     space.transaction(() => {
       space.put(user(1, 'Manager'), 2); // changed…
       space.put(user(11), 2); // new…
       space.put(group(100), 2); // a new group with three members
       space.putMembers(guidOf(100), [dnOf(1), dnOf(2), dnOf(3)], 2);
+      space.put(user(12), 2); // a new user joining the group the cloud holds
+      space.putMembers(guidOf(200), [dnOf(1), dnOf(12)], 2);
     });
     const roundK = plan(space, store, options);
-    assert.equal(roundK.upserts, 3);
+    assert.equal(roundK.upserts, 4);
+    const roundKLast = store.lastPlannedId();
     space.transaction(() => {
       space.put(user(1), 3); // …and back as the cloud has it
       space.markDeleted(guidOf(11)); // …and gone again
       space.put(group(100, 'Another description'), 3); // the group changes, and loses a member
       space.putMembers(guidOf(100), [dnOf(1), dnOf(3)], 3);
       space.sweepMembers(guidOf(100), 3);
+      space.put(user(12, 'Manager'), 3); // the new user changes before its creation was answered
     });
     const roundK1 = plan(space, store, options);
 
@@ -80,13 +88,19 @@ test('a plan compares with the items a plan before it left on their way, not wit
     assert.equal(upserts(1).at(-1), exportedHash);
     // the user created and deleted between the rounds is deleted after its creation
     assert.ok(items.some((i) => i.guid === guidOf(11) && i.phase === phases.deletes && i.body.kind === 'delete'), 'the deletion of a user on its way to the cloud');
-    // the group: created with three members, then updated, and one member removed (not sent whole again)
+    // the group: created with three members; then updated with its members as they are now (its creation may yet
+    // fail while the update creates it), and the member it lost removed after them
     const memberItems = items.filter((i) => i.guid === guidOf(100) && i.body.kind === 'members').map((i) => i.body);
     assert.deepEqual(memberItems, [
       { kind: 'members', add: [guidOf(1), guidOf(2), guidOf(3)], remove: [] },
+      { kind: 'members', add: [guidOf(1), guidOf(3)], remove: [] },
       { kind: 'members', add: [], remove: [guidOf(2)] },
     ]);
     assert.equal(upserts(100).length, 2);
+    // the new user changed again: its link to the group the cloud holds goes again with its second upsert
+    const joins = items.filter((i) => i.guid === guidOf(200) && i.body.kind === 'members' && i.body.add.includes(guidOf(12)));
+    assert.equal(upserts(12).length, 2);
+    assert.deepEqual(joins.map((i) => i.id > roundKLast), [false, true], 'joins planned by both rounds');
 
     exportAll(space, store);
     assert.equal(store.get(guidOf(1))!.hash, exportedHash);
