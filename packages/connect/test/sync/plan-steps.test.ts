@@ -13,6 +13,7 @@ import { ConnectorSpace, type SpaceObject } from '../../src/space/connector-spac
 import { ExportStore, type OutboxItem } from '../../src/sync/export-store.ts';
 import { cursorKey, plan, planInSteps, type PlanOptions } from '../../src/sync/planner.ts';
 import { RuleSet } from '../../src/rules/rule-set.ts';
+import { exportAll } from '../helpers/planning.ts';
 
 const users = 5000;
 const guidOf = (n: number) => `${n.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
@@ -78,22 +79,6 @@ function outbox(store: ExportStore): { objects: Omit<OutboxItem, 'id'>[]; member
   }
   for (const m of Object.values(members)) m.add.sort(), m.remove.sort();
   return { objects: items.filter((i) => i.body.kind !== 'members').map(({ phase, guid, body }) => ({ phase, guid, body })), members };
-}
-
-/** Records every planned upsert as exported and empties the outbox, as a successful export does. */
-function exportAll(space: ConnectorSpace, store: ExportStore): void {
-  space.transaction(() => {
-    const items = store.next(1_000_000);
-    for (const item of items) {
-      const b = item.body;
-      if (b.kind === 'upsert') store.putFromOutbox(item.id, { guid: item.guid, immutableId: b.immutableId, type: b.type, hash: b.hash, objectId: null });
-      if (b.kind === 'delete') store.remove(item.guid);
-    }
-    for (const phase of new Set(items.map((i) => i.phase))) {
-      const ids = items.filter((i) => i.phase === phase).map((i) => i.id);
-      store.doneRange(phase, Math.min(...ids), Math.max(...ids));
-    }
-  });
 }
 
 /** Member values the outbox adds to each group, counted per member. */
