@@ -116,8 +116,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_phase ON outbox(phase, id);
 CREATE INDEX IF NOT EXISTS outbox_guid ON outbox(guid);
--- outbox items the cloud refused and that go again (member changes): how often, so that each attempt is a new batch to the cloud
-CREATE TABLE IF NOT EXISTS outbox_retries (id INTEGER PRIMARY KEY, attempts INTEGER NOT NULL);
 -- the cloud's version of each exported object after the agent's last write, checked against the change feed
 CREATE TABLE IF NOT EXISTS cloud_versions (guid TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
 -- exported users whose mS-DS-ConsistencyGuid the agent still has to stamp

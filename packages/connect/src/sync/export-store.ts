@@ -34,8 +34,6 @@ export interface OutboxItem {
   phase: number;
   guid: string;
   body: OutboxBody;
-  /** how often the cloud refused it before (absent: never) */
-  attempt?: number;
 }
 
 export interface SyncErrorRecord {
@@ -65,12 +63,8 @@ export class ExportStore {
           object_id = coalesce(excluded.object_id, exports.object_id), exported_at = excluded.exported_at`),
       remove: p('DELETE FROM exports WHERE guid = ?'),
       enqueue: p('INSERT INTO outbox (phase, guid, kind, body) VALUES (?, ?, ?, ?)'),
-      next: p(`SELECT o.id, o.phase, o.guid, o.body, r.attempts FROM outbox o LEFT JOIN outbox_retries r ON r.id = o.id
-        WHERE (o.phase, o.id) > (?, ?) AND o.id <= ? ORDER BY o.phase, o.id LIMIT ?`),
-      nextWithoutDeletes: p(`SELECT o.id, o.phase, o.guid, o.body, r.attempts FROM outbox o LEFT JOIN outbox_retries r ON r.id = o.id
-        WHERE (o.phase, o.id) > (?, ?) AND o.id <= ? AND o.phase < ? ORDER BY o.phase, o.id LIMIT ?`),
-      refuse: p('INSERT INTO outbox_retries (id, attempts) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET attempts = attempts + 1'),
-      retriesDone: p('DELETE FROM outbox_retries WHERE id BETWEEN ? AND ?'),
+      next: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND id <= ? ORDER BY phase, id LIMIT ?'),
+      nextWithoutDeletes: p('SELECT id, phase, guid, body FROM outbox WHERE (phase, id) > (?, ?) AND id <= ? AND phase < ? ORDER BY phase, id LIMIT ?'),
       lastPlannedId: p("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'"),
       doneRange: p('DELETE FROM outbox WHERE phase = ? AND id BETWEEN ? AND ?'),
       hasErrors: p('SELECT 1 FROM sync_errors LIMIT 1'),
@@ -88,8 +82,6 @@ export class ExportStore {
       clearError: p('DELETE FROM sync_errors WHERE guid = ?'),
       clearRuleError: p("DELETE FROM sync_errors WHERE guid = ? AND category = 'rule'"),
       clearExportError: p("DELETE FROM sync_errors WHERE guid = ? AND category <> 'rule'"),
-      clearMembersError: p("DELETE FROM sync_errors WHERE guid = ? AND category <> 'rule' AND attribute = 'members'"),
-      hasMemberChanges: p("SELECT 1 FROM outbox WHERE guid = ? AND kind = 'members' LIMIT 1"),
       // the item ids follow the guid in its index: the last planned upsert is one probe
       lastUpsert: p(`SELECT json_extract(body, '$.immutableId') AS immutable_id, json_extract(body, '$.type') AS type, json_extract(body, '$.hash') AS hash
         FROM outbox WHERE guid = ? AND kind = 'upsert' ORDER BY id DESC LIMIT 1`),
@@ -164,19 +156,7 @@ export class ExportStore {
     const { phase, id } = options.after ?? { phase: 0, id: 0 };
     const upTo = options.upTo ?? Number.MAX_SAFE_INTEGER;
     const rows = options.holdDeletes ? this.#s.nextWithoutDeletes!.all(phase, id, upTo, phases.deletes, limit) : this.#s.next!.all(phase, id, upTo, limit);
-    return (rows as { id: number; phase: number; guid: string; body: string; attempts: number | null }[]).map((r) => ({
-      id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody, ...(r.attempts ? { attempt: r.attempts } : {}),
-    }));
-  }
-
-  /**
-   * The cloud refused the item, and it stays to go again next cycle (member
-   * changes): counted, so that the next attempt is a batch of its own to the
-   * cloud (its Idempotency-Key changes with the count), not the replay of
-   * the refusal.
-   */
-  refuse(id: number): void {
-    this.#s.refuse!.run(id);
+    return (rows as { id: number; phase: number; guid: string; body: string }[]).map((r) => ({ id: r.id, phase: r.phase, guid: r.guid, body: JSON.parse(r.body) as OutboxBody }));
   }
 
   /** The id of the last item ever planned (ids are never reused), 0 before the first. */
@@ -188,7 +168,6 @@ export class ExportStore {
   /** Takes a phase's items from `first` to `last` (ids) out of the outbox: a batch once its results are stored. */
   doneRange(phase: number, first: number, last: number): void {
     this.#s.doneRange!.run(phase, first, last);
-    this.#s.retriesDone!.run(first, last);
   }
 
   /** Whether any object has a sync error recorded. */
@@ -279,16 +258,6 @@ export class ExportStore {
    */
   clearExportError(guid: string): void {
     this.#s.clearExportError!.run(guid);
-  }
-
-  /** The group's member changes went through: the error the cloud gave for refused ones is over. */
-  clearMembersError(guid: string): void {
-    this.#s.clearMembersError!.run(guid);
-  }
-
-  /** Whether member changes of the group wait in the outbox (refused ones stay there until the cloud takes them). */
-  hasMemberChanges(guid: string): boolean {
-    return this.#s.hasMemberChanges!.get(guid) !== undefined;
   }
 
   clearError(guid: string): void {

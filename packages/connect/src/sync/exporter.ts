@@ -233,23 +233,9 @@ export class Exporter {
       const errors = { any: this.#store.hasErrors() };
       for (const { sent, results } of list) {
         let r = 0;
-        /** member changes the cloud refused: they stay in the outbox, and go again next cycle (before any later change) */
-        const refused = new Set<number>();
-        for (const item of sent) {
-          if (!item.sent) continue;
-          const result = results[r++]!;
-          this.#apply(item, result, summary, errors);
-          if (item.phase === phases.members && result.status === 'error') refused.add(item.id);
-        }
-        // a batch is a run of one phase's items in id order, so one range takes it out (a batch of memberships
-        // holds a few items, taken out one by one when some stay)
-        if (!refused.size) this.#store.doneRange(sent[0]!.phase, sent[0]!.id, sent.at(-1)!.id);
-        else {
-          for (const item of sent) {
-            if (refused.has(item.id)) this.#store.refuse(item.id);
-            else this.#store.doneRange(item.phase, item.id, item.id);
-          }
-        }
+        for (const item of sent) if (item.sent) this.#apply(item, results[r++]!, summary, errors);
+        // a batch is a run of one phase's items in id order, so one range takes it out
+        this.#store.doneRange(sent[0]!.phase, sent[0]!.id, sent.at(-1)!.id);
       }
     });
     this.#options.onBatch?.(summary);
@@ -292,8 +278,6 @@ export class Exporter {
     if (b.kind === 'members') {
       summary.memberChanges += item.memberChanges;
       if (result.version !== undefined) this.#store.setVersion(item.guid, result.version);
-      // member changes refused before went through: that error is over (an error of the group's own upsert stays)
-      if (errors.any) this.#store.clearMembersError(item.guid);
       return;
     }
     if (result.quarantined?.length && b.kind !== 'delete') {
@@ -372,8 +356,7 @@ export function batchDigest(items: { item: OutboxItem; op: SyncOperation }[]): s
   const h = createHash('sha256');
   for (const { item, op } of items) {
     const b = item.body;
-    // (an item the cloud refused before goes as a new batch: its attempt is part of the key)
-    h.update(item.attempt ? `${item.id}.${item.attempt}\u0000` : `${item.id}\u0000`);
+    h.update(`${item.id}\u0000`);
     if (b.kind === 'upsert' && op.op === 'upsert' && !op.members) h.update(`u\u0000${op.type}\u0000${op.immutableId}\u0000${b.hash}\u0001`);
     else h.update(`${JSON.stringify(op)}\u0001`);
   }

@@ -119,10 +119,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     }
     // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
     // …and an object synced with a value held back (duplicate attribute) is asked about again until the cloud gives it back
-    const error = errorsRecorded ? store.error(o.guid) : undefined;
-    if (exported && exported.hash === hash && !options.full && error?.code !== 'attribute_quarantined') {
-      // (the error of member changes the cloud refused stays while they wait to go again)
-      if (error && !(error.attribute === 'members' && store.hasMemberChanges(o.guid))) store.clearError(o.guid);
+    if (exported && exported.hash === hash && !options.full && store.error(o.guid)?.code !== 'attribute_quarantined') {
+      store.clearError(o.guid);
       return;
     }
     if (errorsRecorded) store.clearRuleError(o.guid);

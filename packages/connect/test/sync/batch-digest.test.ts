@@ -34,11 +34,3 @@ test('other items or other content: another key', () => {
     'one item more',
   );
 });
-
-test('an item the cloud refused goes again under another key, the same for each attempt', () => {
-  const first = members(7, ['m1']);
-  const retried = (attempt: number) => ({ ...first, item: { ...first.item, attempt } });
-  assert.notEqual(batchDigest([retried(1)]), batchDigest([first]), 'not the replay of the refusal');
-  assert.notEqual(batchDigest([retried(2)]), batchDigest([retried(1)]));
-  assert.equal(batchDigest([retried(1)]), batchDigest([retried(1)]), 'the same attempt after a crash: the same key');
-});
