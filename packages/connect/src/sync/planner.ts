@@ -66,7 +66,10 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const summary: PlanSummary = { from, to, objectsRead: 0, upserts: 0, deletes: 0, memberChanges: 0, ruleErrors: 0 };
   const newGroups = new Set<string>();
   const deletionsPending = store.pending().deletes > 0;
-  /** (an initial sync has no errors to clear: then no object asks) */
+  /**
+   * Whether any object has a sync error: without one (an initial sync, most deltas) no object asks for its own.
+   * Read once per plan or step: inside one, only this plan records errors, each as it leaves the object concerned.
+   */
   const errorsRecorded = store.hasErrors();
   /** objects planned again although unchanged since the last plan (retries, filter group changes): each once */
   const again = new Set<string>();
@@ -98,7 +101,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       return;
     }
     if (p.kind === 'skip') {
-      store.clearError(o.guid);
+      if (errorsRecorded) store.clearError(o.guid);
       if (exported) {
         store.enqueue(phases.deletes, o.guid, { kind: 'delete', type: exported.type, immutableId: exported.immutableId, dn: o.dn });
         summary.deletes += 1;
@@ -119,8 +122,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     }
     // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
     // …and an object synced with a value held back (duplicate attribute) is asked about again until the cloud gives it back
-    if (exported && exported.hash === hash && !options.full && store.error(o.guid)?.code !== 'attribute_quarantined') {
-      store.clearError(o.guid);
+    if (exported && exported.hash === hash && !options.full && (!errorsRecorded || store.error(o.guid)?.code !== 'attribute_quarantined')) {
+      if (errorsRecorded) store.clearError(o.guid);
       return;
     }
     if (errorsRecorded) store.clearRuleError(o.guid);
