@@ -120,6 +120,8 @@ CREATE INDEX IF NOT EXISTS outbox_guid ON outbox(guid);
 CREATE TABLE IF NOT EXISTS cloud_versions (guid TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
 -- exported users whose mS-DS-ConsistencyGuid the agent still has to stamp
 CREATE TABLE IF NOT EXISTS stamp_queue (guid TEXT PRIMARY KEY) WITHOUT ROWID;
+-- member changes the cloud refused (group, member): the next plan sends each member's link as it is then
+CREATE TABLE IF NOT EXISTS member_retries (group_guid TEXT NOT NULL, member_guid TEXT NOT NULL, PRIMARY KEY (group_guid, member_guid)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_errors (
   guid TEXT PRIMARY KEY,
   dn TEXT NOT NULL,

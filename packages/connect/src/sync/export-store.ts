@@ -7,7 +7,9 @@
  *   phases (objects, then memberships, then deletions), so that a crash at
  *   any point resumes with the same batches;
  * - sync_errors: objects a rule could not project or the cloud refused,
- *   retried every cycle until they succeed.
+ *   retried every cycle until they succeed;
+ * - member_retries: the members named by member changes the cloud refused,
+ *   per group, until a plan sends their links again.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { ObjectType, SyncErrorCategory } from '@skybridge/protocol';
@@ -85,6 +87,15 @@ export class ExportStore {
       // the item ids follow the guid in its index: the last planned upsert is one probe
       lastUpsert: p(`SELECT json_extract(body, '$.immutableId') AS immutable_id, json_extract(body, '$.type') AS type, json_extract(body, '$.hash') AS hash
         FROM outbox WHERE guid = ? AND kind = 'upsert' ORDER BY id DESC LIMIT 1`),
+      holdMemberChanges: p(`INSERT OR IGNORE INTO member_retries (group_guid, member_guid)
+        SELECT o.guid, j.value FROM outbox o, json_each(o.body, '$.add') j WHERE o.id = ? AND o.kind = 'members'
+        UNION ALL SELECT o.guid, j.value FROM outbox o, json_each(o.body, '$.remove') j WHERE o.id = ? AND o.kind = 'members'`),
+      anyMemberRetries: p('SELECT 1 FROM member_retries LIMIT 1'),
+      memberRetryGroups: p('SELECT DISTINCT group_guid FROM member_retries'),
+      memberRetries: p('SELECT member_guid FROM member_retries WHERE group_guid = ? AND member_guid > ? ORDER BY member_guid LIMIT ?'),
+      dropMemberRetries: p('DELETE FROM member_retries WHERE group_guid = ?'),
+      membersOwed: p("SELECT 1 FROM member_retries WHERE group_guid = ? UNION ALL SELECT 1 FROM outbox WHERE guid = ? AND kind = 'members' LIMIT 1"),
+      clearMemberError: p("DELETE FROM sync_errors WHERE guid = ? AND attribute = 'members' AND category <> 'rule'"),
       errors: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors ORDER BY dn'),
       error: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors WHERE guid = ?'),
       errorGuids: p('SELECT guid FROM sync_errors'),
@@ -262,6 +273,44 @@ export class ExportStore {
 
   clearError(guid: string): void {
     this.#s.clearError!.run(guid);
+  }
+
+  /**
+   * A member change the cloud refused (outbox item `id`, still in the outbox
+   * until its batch is stored): its members are remembered, and the next
+   * plan sends each one's link as the connector space holds it then
+   * (planner.ts, retryMemberChanges). Not the refused change itself: member
+   * changes planned after it may have gone through meanwhile, and sending an
+   * old change after them would undo them.
+   */
+  holdMemberChanges(id: number): void {
+    this.#s.holdMemberChanges!.run(id, id);
+  }
+
+  /** Groups with refused member changes to send again. */
+  memberRetryGroups(): string[] {
+    if (this.#s.anyMemberRetries!.get() === undefined) return [];
+    return (this.#s.memberRetryGroups!.all() as { group_guid: string }[]).map((r) => r.group_guid);
+  }
+
+  /** A group's members named by refused member changes, a page at a time (in GUID order, after `after`). */
+  memberRetries(group: string, after: string, limit: number): string[] {
+    return (this.#s.memberRetries!.all(group, after, limit) as { member_guid: string }[]).map((r) => r.member_guid);
+  }
+
+  /** The group's refused member changes are planned again (or no longer concern the cloud). */
+  dropMemberRetries(group: string): void {
+    this.#s.dropMemberRetries!.run(group);
+  }
+
+  /** Does the group still owe the cloud member changes (refused ones to send again, or planned ones)? */
+  membersOwed(group: string): boolean {
+    return this.#s.membersOwed!.get(group, group) !== undefined;
+  }
+
+  /** The cloud took a member change of the group: the error of one it refused before is over. */
+  clearMemberError(group: string): void {
+    this.#s.clearMemberError!.run(group);
   }
 
   errors(): SyncErrorRecord[] {

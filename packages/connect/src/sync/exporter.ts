@@ -8,7 +8,8 @@
  * already did instead of doing it twice. The results and the removal of the
  * items from the outbox are stored in one transaction. A refused object is
  * recorded with its category and retried next cycle; it never blocks the
- * others. 429 and 5xx answers and lost connections are retried with backoff
+ * others. A refused member change leaves its members to the next plan,
+ * which sends their links as they are then (ExportStore.holdMemberChanges). 429 and 5xx answers and lost connections are retried with backoff
  * (Retry-After honoured).
  */
 import { createHash } from 'node:crypto';
@@ -272,11 +273,18 @@ export class Exporter {
       summary.errors += 1;
       const e = result.error!;
       errors.any = true;
+      if (b.kind === 'members') {
+        // what was refused is the group's member change (the message says why): its members' links go again next plan
+        this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: `member changes refused: ${e.message}`, attribute: 'members' });
+        this.#store.holdMemberChanges(item.id);
+        return;
+      }
       this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
       return;
     }
     if (b.kind === 'members') {
       summary.memberChanges += item.memberChanges;
+      if (errors.any) this.#store.clearMemberError(item.guid);
       if (result.version !== undefined) this.#store.setVersion(item.guid, result.version);
       return;
     }

@@ -122,8 +122,10 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     }
     // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
     // …and an object synced with a value held back (duplicate attribute) is asked about again until the cloud gives it back
-    if (exported && exported.hash === hash && !options.full && (!errorsRecorded || store.error(o.guid)?.code !== 'attribute_quarantined')) {
-      if (errorsRecorded) store.clearError(o.guid);
+    const error = errorsRecorded ? store.error(o.guid) : undefined;
+    if (exported && exported.hash === hash && !options.full && error?.code !== 'attribute_quarantined') {
+      // (the error of member changes the cloud refused stays while they wait to go again: a member change it takes ends it)
+      if (error && !(error.attribute === 'members' && error.category !== 'rule' && store.membersOwed(o.guid))) store.clearError(o.guid);
       return;
     }
     if (errorsRecorded) store.clearRuleError(o.guid);
@@ -178,6 +180,37 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   };
   /** new objects joining exported groups, one member change list per group */
   const joins = new Map<string, string[]>();
+  /**
+   * Sends again the links of the members a refused member change named: an
+   * add for a member now in the group, a removal for one no longer in it.
+   * A group gone, or not in the cloud, sends nothing (its deletion drops its
+   * links; its creation sends its whole list); so does a deleted member (the
+   * cloud drops its links with it) or one not in the cloud (its creation
+   * sends the groups it joins).
+   */
+  const retryMemberChanges = (group: string) => {
+    const g = space.get(group);
+    const before = summary.memberChanges;
+    if (g && !g.deleted && (store.peek(group) || store.isPlanned(group))) {
+      let after = '';
+      for (;;) {
+        const page = store.memberRetries(group, after, membersPerItem);
+        if (!page.length) break;
+        const add: string[] = [];
+        const remove: string[] = [];
+        for (const guid of page) {
+          const m = space.get(guid);
+          if (!m || m.deleted || (!store.peek(guid) && !store.isPlanned(guid))) continue;
+          (space.isMember(group, m.dn) ? add : remove).push(guid);
+        }
+        enqueueMembers(group, add, remove);
+        after = page.at(-1)!;
+      }
+    }
+    store.dropMemberRetries(group);
+    // nothing left to send: the refusal no longer concerns the cloud
+    if (summary.memberChanges === before) store.clearMemberError(group);
+  };
 
   for (const o of space.changedSince(from)) {
     if (o.seq > to) break;
@@ -227,6 +260,9 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     after = { seq: last.seq, group: last.groupGuid, key: last.memberKey };
   }
   flush();
+  // Member changes the cloud refused: each member's link goes again as the connector space holds it now, after
+  // every member change planned before (the refused change itself may be out of date: later ones went through)
+  if (!step || step.first) for (const group of store.memberRetryGroups()) retryMemberChanges(group);
   space.setMeta(cursorKey, String(to));
   space.setMeta(rulesKey, options.rules.fingerprint);
   return summary;
