@@ -507,6 +507,15 @@ export class ConnectorSpace {
       WHERE o.deleted = 0 AND lower(v.value) = lower(?) LIMIT 1`).get(name, value));
   }
 
+  /** An object's DN and whether it is deleted, without reading its attributes. */
+  stateOf(guid: string): { dn: string; deleted: boolean } | undefined {
+    this.#stateOf ??= this.db.prepare('SELECT dn, deleted FROM objects WHERE guid = ?');
+    const r = this.#stateOf.get(guid) as { dn: string; deleted: number } | undefined;
+    return r && { dn: r.dn, deleted: r.deleted === 1 };
+  }
+
+  #stateOf: StatementSync | undefined;
+
   /** The live object whose DN has this key. */
   getByKey(key: string): SpaceObject | undefined {
     return this.row(this.stmts.getByKey!.get(key));

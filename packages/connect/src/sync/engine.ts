@@ -234,7 +234,8 @@ export class SyncEngine {
    * each synchronized object against what this agent last wrote: the same
    * version confirms the export; a later version, or a deletion the agent did
    * not make, means someone changed the object in the cloud, and the next
-   * cycle sends it again (AD is the source of authority for it).
+   * cycle sends it again (AD is the source of authority for it); a deleted
+   * one as new, with its memberships.
    */
   async #confirm(): Promise<{ confirmed: number; changedInCloud: number }> {
     const out = { confirmed: 0, changedInCloud: 0 };
@@ -253,7 +254,10 @@ export class SyncEngine {
             continue;
           }
           out.changedInCloud += 1;
-          this.store.markChangedInCloud(exported.guid);
+          // changed: sent again. Deleted: the cloud dropped its links with it, so it goes again as new, with its
+          // memberships (a group its whole member list, a user the groups it joins).
+          if (c.deleted) this.store.remove(exported.guid);
+          else this.store.markChangedInCloud(exported.guid);
           const dn = this.space.get(exported.guid)?.dn ?? c.immutableId;
           this.store.setError({
             guid: exported.guid, dn, category: 'other', code: 'changed_in_cloud', attribute: null,

@@ -95,7 +95,7 @@ export class ExportStore {
       memberRetries: p('SELECT member_guid FROM member_retries WHERE group_guid = ? AND member_guid > ? ORDER BY member_guid LIMIT ?'),
       dropMemberRetries: p('DELETE FROM member_retries WHERE group_guid = ?'),
       membersOwed: p("SELECT 1 FROM member_retries WHERE group_guid = ? UNION ALL SELECT 1 FROM outbox WHERE guid = ? AND kind = 'members' LIMIT 1"),
-      clearMemberError: p("DELETE FROM sync_errors WHERE guid = ? AND attribute = 'members' AND category <> 'rule'"),
+      clearMemberError: p("DELETE FROM sync_errors WHERE guid = ? AND attribute = 'members' AND category <> 'rule' AND NOT EXISTS (SELECT 1 FROM member_retries WHERE group_guid = ?)"),
       errors: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors ORDER BY dn'),
       error: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors WHERE guid = ?'),
       errorGuids: p('SELECT guid FROM sync_errors'),
@@ -308,9 +308,9 @@ export class ExportStore {
     return this.#s.membersOwed!.get(group, group) !== undefined;
   }
 
-  /** The cloud took a member change of the group: the error of one it refused before is over. */
+  /** The cloud took a member change of the group: the error of one it refused before is over (unless some wait to go again). */
   clearMemberError(group: string): void {
-    this.#s.clearMemberError!.run(group);
+    this.#s.clearMemberError!.run(group, group);
   }
 
   errors(): SyncErrorRecord[] {

@@ -274,9 +274,13 @@ export class Exporter {
       const e = result.error!;
       errors.any = true;
       if (b.kind === 'members') {
-        // what was refused is the group's member change (the message says why): its members' links go again next plan
-        this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: `member changes refused: ${e.message}`, attribute: 'members' });
+        // what was refused is the group's member change (the message says why): its members' links go again next
+        // plan. (A value of the group held back stays its error: the planner asks about it every cycle until the cloud
+        // gives it back; the member changes go again whatever the error says.)
         this.#store.holdMemberChanges(item.id);
+        if (this.#store.error(item.guid)?.code !== 'attribute_quarantined') {
+          this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: `member changes refused: ${e.message}`, attribute: 'members' });
+        }
         return;
       }
       this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });

@@ -122,7 +122,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     }
     // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
     // …and an object synced with a value held back (duplicate attribute) is asked about again until the cloud gives it back
-    const error = errorsRecorded ? store.error(o.guid) : undefined;
+    const error = errorsRecorded && exported && exported.hash === hash && !options.full ? store.error(o.guid) : undefined;
     if (exported && exported.hash === hash && !options.full && error?.code !== 'attribute_quarantined') {
       // (the error of member changes the cloud refused stays while they wait to go again: a member change it takes ends it)
       if (error && !(error.attribute === 'members' && error.category !== 'rule' && store.membersOwed(o.guid))) store.clearError(o.guid);
@@ -182,16 +182,19 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const joins = new Map<string, string[]>();
   /**
    * Sends again the links of the members a refused member change named: an
-   * add for a member now in the group, a removal for one no longer in it.
-   * A group gone, or not in the cloud, sends nothing (its deletion drops its
-   * links; its creation sends its whole list); so does a deleted member (the
-   * cloud drops its links with it) or one not in the cloud (its creation
-   * sends the groups it joins).
+   * add for a member now in the group, a removal for one no longer in it
+   * (nor for a member or group deleted in AD whose deletion has not gone
+   * out: the delete threshold may hold it, and a restore from the recycle
+   * bin brings it back as it was, without that link). A group not in the
+   * cloud sends nothing (its creation sends its whole list), nor does a
+   * member not in the cloud (its creation sends the groups it joins).
+   * Removals go in items of their own: the cloud takes a removal of a member
+   * it does not hold, and refuses a whole change for one add it cannot make.
    */
   const retryMemberChanges = (group: string) => {
-    const g = space.get(group);
+    const g = space.stateOf(group);
     const before = summary.memberChanges;
-    if (g && !g.deleted && (store.peek(group) || store.isPlanned(group))) {
+    if (g && (store.peek(group) || store.isPlanned(group))) {
       let after = '';
       for (;;) {
         const page = store.memberRetries(group, after, membersPerItem);
@@ -199,11 +202,12 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
         const add: string[] = [];
         const remove: string[] = [];
         for (const guid of page) {
-          const m = space.get(guid);
-          if (!m || m.deleted || (!store.peek(guid) && !store.isPlanned(guid))) continue;
-          (space.isMember(group, m.dn) ? add : remove).push(guid);
+          const m = space.stateOf(guid);
+          if (!m || (!store.peek(guid) && !store.isPlanned(guid))) continue;
+          (!g.deleted && !m.deleted && space.isMember(group, m.dn) ? add : remove).push(guid);
         }
-        enqueueMembers(group, add, remove);
+        enqueueMembers(group, [], remove);
+        enqueueMembers(group, add, []);
         after = page.at(-1)!;
       }
     }

@@ -337,10 +337,16 @@ for (const kind of storeKinds) {
       const editedId = (await userByDn(edited.dn))!.id;
       // an administrator sets a cloud-owned field on a synced user: a new version the agent did not write
       assert.equal((await t.call('PATCH', `/api/v1/users/${editedId}`, { token, body: { usageLocation: 'FR' } })).status, 200);
-      // and the cloud loses another one (a restore from an older backup, say): tombstoned behind the agent's back
+      // and the cloud loses another one (a restore from an older backup, say): tombstoned behind the agent's back, its
+      // group memberships ended with it, as a deletion does
       const lostId = (await userByDn(lost.dn))!.id;
+      const groupsOfLost = async () => (await t.cloud.context.store.query<{ group_id: string }>(
+        'SELECT group_id FROM memberships WHERE member_id = $1 AND NOT removed ORDER BY group_id', [lostId])).rows.map((r) => r.group_id);
+      const lostGroups = await groupsOfLost();
+      assert.ok(lostGroups.length > 0, 'the lost user is a member of some group');
       await t.cloud.context.store.query(
         `UPDATE directory_objects SET deleted_at = now(), upn = NULL, version = version + 1, change_seq = (SELECT change_seq + 1 FROM tenants WHERE id = $1) WHERE id = $2`, [tenant.tenantId, lostId]);
+      await t.cloud.context.store.query('UPDATE memberships SET removed = true WHERE member_id = $1', [lostId]);
       await t.cloud.context.store.query('UPDATE tenants SET change_seq = change_seq + 1 WHERE id = $1', [tenant.tenantId]);
       const noticed = await sync();
       assert.equal(noticed.code, 0, noticed.stderr);
@@ -350,6 +356,7 @@ for (const kind of storeKinds) {
       assert.equal(repaired.code, 0, repaired.stderr);
       assert.equal(repaired.json.sync.export.created, 1, 'the lost user comes back');
       assert.equal((await userByDn(lost.dn))!.id, lostId, 'as the same cloud object');
+      assert.deepEqual(await groupsOfLost(), lostGroups, 'in the groups it was in');
       assert.equal((await userByDn(edited.dn))!.id, editedId);
       assert.equal((await t.call('GET', `/api/v1/users/${editedId}`, { token })).body.usageLocation, 'FR', 'the cloud-owned field stays');
       assert.deepEqual(repaired.json.errors.filter((e: { code: string }) => e.code === 'changed_in_cloud'), []);
