@@ -255,8 +255,9 @@ export class SyncEngine {
           }
           out.changedInCloud += 1;
           // changed: sent again. Deleted: the cloud dropped its links with it, so it goes again as new, with its
-          // memberships (a group its whole member list, a user the groups it joins).
-          if (c.deleted) this.store.remove(exported.guid);
+          // memberships (a group its whole member list, a user the groups it joins); what a later round planned for it
+          // as an object the cloud holds is dropped (no export runs meanwhile: one at a time, and this is one's end)
+          if (c.deleted) this.store.forgetExported(exported.guid);
           else this.store.markChangedInCloud(exported.guid);
           const dn = this.space.get(exported.guid)?.dn ?? c.immutableId;
           this.store.setError({

@@ -83,7 +83,10 @@ export class ExportStore {
         ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
       clearError: p('DELETE FROM sync_errors WHERE guid = ?'),
       clearRuleError: p("DELETE FROM sync_errors WHERE guid = ? AND category = 'rule'"),
-      clearExportError: p("DELETE FROM sync_errors WHERE guid = ? AND category <> 'rule'"),
+      // (a group's refused member changes stay its error while their members wait to go again)
+      clearExportError: p(`DELETE FROM sync_errors WHERE guid = ? AND category <> 'rule'
+        AND NOT (attribute IS 'members' AND EXISTS (SELECT 1 FROM member_retries WHERE group_guid = ?))`),
+      forgetPlanned: p('DELETE FROM outbox WHERE guid = ?'),
       // the item ids follow the guid in its index: the last planned upsert is one probe
       lastUpsert: p(`SELECT json_extract(body, '$.immutableId') AS immutable_id, json_extract(body, '$.type') AS type, json_extract(body, '$.hash') AS hash
         FROM outbox WHERE guid = ? AND kind = 'upsert' ORDER BY id DESC LIMIT 1`),
@@ -268,7 +271,18 @@ export class ExportStore {
    * export was under way, and only a plan clears it.
    */
   clearExportError(guid: string): void {
-    this.#s.clearExportError!.run(guid);
+    this.#s.clearExportError!.run(guid, guid);
+  }
+
+  /**
+   * The cloud deleted the object behind the agent's back: what the agent
+   * exported, and what it planned on that basis, no longer holds. The next
+   * plan sends the object as new, with its memberships (the cloud dropped its
+   * links), or nothing if it has left the scope meanwhile.
+   */
+  forgetExported(guid: string): void {
+    this.remove(guid);
+    this.#s.forgetPlanned!.run(guid);
   }
 
   clearError(guid: string): void {

@@ -182,10 +182,11 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
   const joins = new Map<string, string[]>();
   /**
    * Sends again the links of the members a refused member change named: an
-   * add for a member now in the group, a removal for one no longer in it
-   * (nor for a member or group deleted in AD whose deletion has not gone
-   * out: the delete threshold may hold it, and a restore from the recycle
-   * bin brings it back as it was, without that link). A group not in the
+   * add for a member now in the group, a removal for one no longer in it,
+   * and a removal too when the member or the group is deleted in AD and its
+   * deletion has not gone out (the delete threshold may hold it, and a
+   * restore from the recycle bin brings it back as it was, without that
+   * link). A group not in the
    * cloud sends nothing (its creation sends its whole list), nor does a
    * member not in the cloud (its creation sends the groups it joins).
    * Removals go in items of their own: the cloud takes a removal of a member
@@ -212,8 +213,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
       }
     }
     store.dropMemberRetries(group);
-    // nothing left to send: the refusal no longer concerns the cloud
-    if (summary.memberChanges === before) store.clearMemberError(group);
+    // nothing left to send (nor planned by this plan): the refusal no longer concerns the cloud
+    if (summary.memberChanges === before && !store.membersOwed(group)) store.clearMemberError(group);
   };
 
   for (const o of space.changedSince(from)) {

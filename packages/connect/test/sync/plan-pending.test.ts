@@ -104,3 +104,34 @@ test('a rule error stays until a plan clears it; what an export or the cloud rec
   assert.equal(planned.upserts, 1);
   assert.deepEqual(store.errors(), []);
 }));
+
+test('an object the cloud deleted behind the agent\'s back, its update on its way, goes again as new with its memberships', () => withSpace((space, store, options) => {
+  space.transaction(() => {
+    for (let n = 1; n <= 3; n++) space.put(user(n), 1);
+    space.put(group(100), 1);
+    space.putMembers(guidOf(100), [dnOf(1), dnOf(2)], 1);
+  });
+  plan(space, store, options);
+  exportAll(space, store);
+  // a round plans updates of the group and of user 1 (as objects the cloud holds) and a new member of the group…
+  space.transaction(() => {
+    space.put(group(100, 'Changed'), 2);
+    space.put(user(1, 'Manager'), 2);
+    space.addMembers(guidOf(100), [dnOf(3)], 2);
+  });
+  plan(space, store, options);
+  // …then the round before reads the change feed: both were deleted in the cloud, their links with them (as SyncEngine.#confirm records it)
+  space.transaction(() => {
+    for (const n of [100, 1]) {
+      store.forgetExported(guidOf(n));
+      store.setError({ guid: guidOf(n), dn: dnOf(n), category: 'other', code: 'changed_in_cloud', message: 'deleted in the cloud', attribute: null });
+    }
+  });
+  assert.deepEqual(store.next(1_000_000).filter((i) => [guidOf(100), guidOf(1)].includes(i.guid)), [], 'what was planned for them is dropped');
+  plan(space, store, options);
+  const items = store.next(1_000_000);
+  assert.deepEqual(items.filter((i) => i.body.kind === 'upsert').map((i) => i.guid).sort(), [guidOf(1), guidOf(100)].sort());
+  // the group comes back with its whole member list (user 1 among them: its creation goes out in the same phase before)
+  const members = items.filter((i) => i.guid === guidOf(100) && i.body.kind === 'members').map((i) => i.body);
+  assert.deepEqual(members, [{ kind: 'members', add: [guidOf(1), guidOf(2), guidOf(3)], remove: [] }]);
+}));
