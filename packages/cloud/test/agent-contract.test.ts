@@ -1,4 +1,4 @@
-import { currentAgentVersion } from '@skybridge/protocol';
+import { currentAgentVersion, paths } from '@skybridge/protocol';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -249,6 +249,61 @@ for (const kind of storeKinds) {
       } finally {
         await t.cloud.context.store.query(`UPDATE tenants SET quotas = '{}'::jsonb WHERE id = $1`, [tenant.tenantId]);
       }
+    });
+
+    test('a member change naming members the cloud does not hold makes the rest, and names those', async () => {
+      const lease = await agent.acquireLease(60);
+      const [member, leaver, absent, g] = [guid(), guid(), guid(), guid()];
+      await agent.sendBatch(key(), {
+        epoch: lease.epoch,
+        operations: [
+          ...[member, leaver].map((id, n) => ({ op: 'upsert' as const, type: 'user' as const, immutableId: id, attributes: { userPrincipalName: `partial${n}@contoso.skybridge.test` } })),
+          { op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [leaver] } },
+        ],
+      });
+      const res = await agent.sendBatch(key(), {
+        epoch: lease.epoch,
+        operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [member, absent], remove: [leaver, guid()] } }],
+      });
+      assert.equal(res.results[0]!.status, 'updated', JSON.stringify(res.results));
+      assert.deepEqual(res.results[0]!.missingMembers, [absent], 'only the add the cloud could not make (a removal of a member it does not hold is done)');
+      // (the agent asked for it: Prefer: missing-members. An agent that does not gets the change refused whole, as before)
+      const older = await t.call('POST', paths.sync.batches, {
+        token: await agent.accessToken(), headers: { 'idempotency-key': key() },
+        body: { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [absent] } }] },
+      });
+      assert.equal(older.status, 201, JSON.stringify(older.body));
+      assert.deepEqual([older.body.results[0].status, older.body.results[0].error.code, older.body.results[0].missingMembers], ['error', 'member_not_found', undefined]);
+      const memberIds = async () => {
+        const { rows } = await t.cloud.context.store.query<{ immutable_id: string }>(
+          `SELECT o.immutable_id FROM memberships m JOIN directory_objects o ON o.id = m.member_id JOIN directory_objects gr ON gr.id = m.group_id
+            WHERE gr.immutable_id = $1 AND NOT m.removed ORDER BY 1`, [g]);
+        return rows.map((r) => r.immutable_id);
+      };
+      assert.deepEqual(await memberIds(), [member], 'the other changes were made');
+      const listed = () => t.call('GET', '/api/v1/sync/errors', { token: admin }).then((r) => r.body.items.find((e: { immutableId: string }) => e.immutableId === g));
+      assert.deepEqual(await listed().then((e) => e && [e.code, e.attribute]), ['member_not_found', 'members']);
+      // an update of the group's attributes alone leaves the entry: its members are still owed
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial, renamed' } }] });
+      assert.equal((await listed())?.code, 'member_not_found');
+      // two member changes of the group in one batch, each missing a member: one entry, the batch goes through
+      const two = await agent.sendBatch(key(), {
+        epoch: lease.epoch,
+        operations: [absent, guid()].map((id) => ({ op: 'upsert' as const, type: 'group' as const, immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [id] } })),
+      });
+      assert.deepEqual(two.results.map((r) => r.missingMembers?.length), [1, 1]);
+      assert.equal((await listed())?.code, 'member_not_found');
+      // the member arrives, the agent sends its link again: the group's entry goes
+      const done = await agent.sendBatch(key(), {
+        epoch: lease.epoch,
+        operations: [
+          { op: 'upsert', type: 'user', immutableId: absent, attributes: { userPrincipalName: 'partial2@contoso.skybridge.test' } },
+          { op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [absent] } },
+        ],
+      });
+      assert.deepEqual(done.results.map((r) => [r.status, r.missingMembers]), [['created', undefined], ['updated', undefined]]);
+      assert.deepEqual(await memberIds(), [member, absent].sort());
+      assert.equal(await listed(), undefined);
     });
 
     test('the change feed returns the synced objects and memberships, tombstones included, from a cursor', async () => {

@@ -135,6 +135,12 @@ export const syncObjectResult = z.strictObject({
     /** the cloud object id of the holder (collisions) */
     heldBy: z.string().optional(),
   })).optional(),
+  /**
+   * Groups: members to add (immutable ids) that the cloud does not hold. The
+   * rest of the member change was applied; the agent sends these again once
+   * they are in the cloud (memberNotFoundError describes them).
+   */
+  missingMembers: z.array(z.string()).max(10_000).optional(),
   error: z
     .strictObject({
       category: z.enum(syncErrorCategories),
@@ -169,6 +175,23 @@ export function quarantineError(held: NonNullable<SyncObjectResult['quarantined'
     message: describeQuarantined(held),
   };
 }
+/**
+ * The preference (RFC 7240 `Prefer` header) of an agent that reads
+ * `missingMembers`: with it, a group's member change naming members to add
+ * that the cloud does not hold is made without them, and the result names
+ * them; without it (agents before it), such a change is refused whole
+ * (`member_not_found`), as the first version of the contract did.
+ */
+export const missingMembersPreference = 'missing-members';
+
+/** A group's members to add that the cloud does not hold (a result's missingMembers), as its sync error. */
+export function memberNotFoundError(missing: readonly string[]): NonNullable<SyncObjectResult['error']> {
+  return {
+    category: 'other', code: 'member_not_found', attribute: 'members',
+    message: `${missing.length} member(s) to add are not in the cloud (first: ${missing[0]}); the other member changes were made, and these are sent again once the members are synchronized`,
+  };
+}
+
 /** The codes of quarantineError: such an entry goes once the values are given back. */
 export const quarantineErrorCodes = ['attribute_quarantined', 'upn_domain_unverified'] as const;
 

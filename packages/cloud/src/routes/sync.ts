@@ -1,5 +1,5 @@
 import { actorOf } from '../audit/audit-log.ts';
-import { leaseRequest, matchPreviewRequest, passwordHashBatchRequest, pendingDeletionsReport, syncBatchRequest, syncErrorCategories, type Role } from '@skybridge/protocol';
+import { leaseRequest, matchPreviewRequest, missingMembersPreference, passwordHashBatchRequest, pendingDeletionsReport, syncBatchRequest, syncErrorCategories, type Role } from '@skybridge/protocol';
 import { z } from 'zod';
 import { json, noContent, tenantRoute, type RouteDef } from '../http/route.ts';
 import { SkybridgeError } from '../http/problem.ts';
@@ -107,8 +107,12 @@ export const syncRoutes: RouteDef[] = [
         throw new SkybridgeError('invalid_request', 'send an Idempotency-Key header of 8 to 200 characters (letters, digits, . _ : -), the same on every retry of this batch');
       }
       const request = await ctx.body(syncBatchRequest, 'the batch');
-      const result = await applyBatch(ctx.cloud.store, { tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas, throttle: ctx.cloud.syncThrottle });
-      return json(result, result.replayed ? 200 : 201);
+      // an agent that reads missingMembers says so (RFC 7240); older ones get member changes refused whole, as before
+      const partialMembers = (ctx.req.headers.get('prefer') ?? '').split(',').some((p) => p.trim().toLowerCase() === missingMembersPreference);
+      const result = await applyBatch(ctx.cloud.store, {
+        tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas, throttle: ctx.cloud.syncThrottle, partialMembers,
+      });
+      return json(result, result.replayed ? 200 : 201, partialMembers ? { 'preference-applied': missingMembersPreference } : undefined);
     },
   }),
   tenantRoute({

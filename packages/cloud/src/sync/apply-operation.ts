@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SyncObjectResult, SyncOperation } from '@skybridge/protocol';
+import { memberNotFoundError, type SyncObjectResult, type SyncOperation } from '@skybridge/protocol';
 import type { TenantWrite } from '../directory/tenant-lock.ts';
 import { validateObject, type ObjectError } from '../directory/validate-object.ts';
 import { derivedColumns, objectColumns, sameAttributes, type ObjectRow } from '../directory/objects.ts';
@@ -94,10 +94,10 @@ export class BatchLookups {
  * operation runs under its own savepoint: a bad object is rolled back and
  * reported in its result, and never fails the objects around it.
  */
-export async function applyOperation(w: TenantWrite, op: SyncOperation, lookups: BatchLookups = new BatchLookups()): Promise<Outcome> {
+export async function applyOperation(w: TenantWrite, op: SyncOperation, lookups: BatchLookups = new BatchLookups(), options: { partialMembers?: boolean } = {}): Promise<Outcome> {
   await w.tx.query('SAVEPOINT op');
   try {
-    const outcome = op.op === 'upsert' ? await upsert(w, op, lookups) : await remove(w, op, lookups);
+    const outcome = op.op === 'upsert' ? await upsert(w, op, lookups, options.partialMembers ?? false) : await remove(w, op, lookups);
     await w.tx.query('RELEASE SAVEPOINT op');
     return outcome;
   } catch (err) {
@@ -121,7 +121,7 @@ async function findByImmutableId(w: TenantWrite, immutableId: string, lookups: B
   return rows[0];
 }
 
-async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' }>, lookups: BatchLookups): Promise<Outcome> {
+async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' }>, lookups: BatchLookups, partialMembers: boolean): Promise<Outcome> {
   const checked = validateObject(op.type, op.attributes, w.quotas);
   if (!checked.ok) throw new ObjectFailure(checked.error);
   let attributes = checked.attributes;
@@ -199,21 +199,23 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
     }
   }
 
+  let missingMembers: string[] = [];
   if (op.members && (op.members.add?.length || op.members.remove?.length)) {
     const add = [...new Set(op.members.add ?? [])];
     const rem = [...new Set(op.members.remove ?? [])];
-    const { ids, missing } = await resolveByImmutableId(w, [...add, ...rem]);
-    const missingAdds = missing.filter((m) => add.includes(m));
-    if (missingAdds.length > 0) {
-      throw new ObjectFailure({
-        category: 'other', code: 'member_not_found', attribute: 'members',
-        message: `${missingAdds.length} member(s) to add are not in the cloud (first: ${missingAdds[0]}): sync the members before the group, or leave out members that are not in the sync scope`,
-      });
-    }
     if (op.members.add?.includes(op.immutableId)) {
       throw new ObjectFailure({ category: 'data_validation', code: 'self_membership', attribute: 'members', message: 'a group cannot be a member of itself' });
     }
-    const added = await addMembers(w, objectId, add.map((i) => ids.get(i)!));
+    const { ids, missing } = await resolveByImmutableId(w, [...add, ...rem]);
+    // members to add that the cloud does not hold: the others go in, and the result names these (one lost member
+    // never holds back a group's other member changes); a removal of a member the cloud does not hold is done already
+    const adding = new Set(add);
+    missingMembers = missing.filter((m) => adding.has(m));
+    if (missingMembers.length && !partialMembers) {
+      // an agent that does not read missingMembers: the change is refused whole
+      throw new ObjectFailure({ ...memberNotFoundError(missingMembers), message: `${missingMembers.length} member(s) to add are not in the cloud (first: ${missingMembers[0]}): sync the members before the group` });
+    }
+    const added = await addMembers(w, objectId, add.flatMap((i) => (ids.has(i) ? [ids.get(i)!] : [])));
     const removed = await removeMembers(w, objectId, rem.flatMap((i) => (ids.has(i) ? [ids.get(i)!] : [])));
     if ((added || removed) && status === 'unchanged') {
       const { rows } = await w.tx.query<{ version: number }>('UPDATE directory_objects SET version = version + 1, updated_at = now(), last_sync_at = now() WHERE id = $1 RETURNING version', [objectId]);
@@ -222,7 +224,10 @@ async function upsert(w: TenantWrite, op: Extract<SyncOperation, { op: 'upsert' 
     }
   }
   await recordQuarantine(w, lookups.collisions, objectId, collisions.held);
-  return { status, objectId, version, ...(match ? { match } : {}), ...(collisions.held.length ? { quarantined: collisions.held } : {}) };
+  return {
+    status, objectId, version, ...(match ? { match } : {}), ...(collisions.held.length ? { quarantined: collisions.held } : {}),
+    ...(missingMembers.length ? { missingMembers } : {}),
+  };
 }
 
 /** Writes an object's synchronized state; returns its new version. */

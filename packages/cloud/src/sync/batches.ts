@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { quarantineError, type SyncBatchRequest, type SyncBatchResponse, type SyncObjectResult, type Quotas } from '@skybridge/protocol';
+import { memberNotFoundError, quarantineError, type SyncBatchRequest, type SyncBatchResponse, type SyncObjectResult, type Quotas } from '@skybridge/protocol';
 import type { Queryable, Store } from '../store/store.ts';
 import { TenantWrite } from '../directory/tenant-lock.ts';
 import { SkybridgeError } from '../http/problem.ts';
@@ -19,7 +19,11 @@ export const idempotencyKeyPattern = /^[A-Za-z0-9._:-]{8,200}$/;
  */
 export async function applyBatch(
   store: Store,
-  input: { tenantId: string; agentId: string; idempotencyKey: string; request: SyncBatchRequest; quotas: Quotas; throttle?: SyncThrottle },
+  input: {
+    tenantId: string; agentId: string; idempotencyKey: string; request: SyncBatchRequest; quotas: Quotas; throttle?: SyncThrottle;
+    /** the agent reads missingMembers (missingMembersPreference): a member change is made without members the cloud does not hold */
+    partialMembers?: boolean;
+  },
 ): Promise<SyncBatchResponse> {
   const requestHash = createHash('sha256').update(JSON.stringify(input.request.operations)).digest('base64url');
   let counts: [number, number] | null = null;
@@ -47,7 +51,7 @@ export async function applyBatch(
     // independent creations and updates in bulk, then everything else object by object, in batch order
     const independent = await applyIndependent(w, input.request.operations, lookups);
     for (const [index, op] of input.request.operations.entries()) {
-      const outcome = independent.get(index) ?? (await applyOperation(w, op, lookups));
+      const outcome = independent.get(index) ?? (await applyOperation(w, op, lookups, { partialMembers: input.partialMembers ?? false }));
       results.push({ index, immutableId: op.immutableId, ...outcome });
     }
     await recordSyncErrors(tx, input.tenantId, input.request.operations, results);
@@ -90,13 +94,25 @@ async function refreshStatistics(store: Store, before: number, after: number): P
  * of this batch in, objects it applied cleanly out. Two statements per batch.
  */
 async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchRequest['operations'], results: SyncObjectResult[]): Promise<void> {
-  const failed = results.flatMap((r): SyncObjectResult[] => {
+  // one entry per object: a batch may name an object twice (two planned versions, a group's member changes in
+  // several operations), and its last result stands
+  const final = [...new Map(results.map((r) => [r.immutableId, r])).values()];
+  const failed = final.flatMap((r): SyncObjectResult[] => {
     if (r.status === 'error') return [r];
-    if (!r.quarantined?.length) return [];
-    return [{ ...r, error: quarantineError(r.quarantined) }];
+    // (a value held back is the object's entry while it lasts: it goes on its own once given back)
+    if (r.quarantined?.length) return [{ ...r, error: quarantineError(r.quarantined) }];
+    if (r.missingMembers?.length) return [{ ...r, error: memberNotFoundError(r.missingMembers) }];
+    return [];
   });
-  const applied = results.filter((r) => r.status !== 'error' && !r.quarantined?.length).map((r) => r.immutableId);
-  if (applied.length) await tx.query('DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[])', [tenantId, applied]);
+  // (an entry for a member change's missing members goes only with a member change made in full)
+  const clean = final.filter((r) => r.status !== 'error' && !r.quarantined?.length && !r.missingMembers?.length);
+  if (clean.length) {
+    const withMembers = clean.filter((r) => { const op = ops[r.index]!; return op.op === 'upsert' && !!op.members; });
+    await tx.query(
+      `DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[]) AND (code <> 'member_not_found' OR immutable_id = ANY($3::text[]))`,
+      [tenantId, clean.map((r) => r.immutableId), withMembers.map((r) => r.immutableId)],
+    );
+  }
   if (!failed.length) return;
   const dnOf = (i: number) => {
     const op = ops[i]!;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, calculateJwkThumbprint, type JWK } from 'jose';
 import WebSocket from 'ws';
 import {
-  changesResponse, cloudToAgentMessage, pendingDeletionsAnswer, type PendingDeletionsAnswer, type PendingDeletionsReport, heartbeatResponse, leaseResponse, matchPreviewResponse, paths, registerResponse, syncBatchResponse,
+  changesResponse, cloudToAgentMessage, pendingDeletionsAnswer, type PendingDeletionsAnswer, type PendingDeletionsReport, heartbeatResponse, leaseResponse, matchPreviewResponse, missingMembersPreference, paths, registerResponse, syncBatchResponse,
   type MatchPreviewRequest, type MatchPreviewResponse, passwordHashBatchResponse, type PasswordHashBatchRequest, type PasswordHashBatchResponse,
   type ChangesResponse, type ChannelRequest, type HeartbeatRequest, type LeaseResponse, type SyncBatchRequest, type SyncBatchResponse,
 } from '@skybridge/protocol';
@@ -132,7 +132,9 @@ export class CloudClient {
    */
   async sendEncodedBatch(idempotencyKey: string, epoch: number, operationsJson: string): Promise<SyncBatchResponse> {
     const json = `{"epoch":${JSON.stringify(epoch)},"operations":${operationsJson}}`;
-    return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', { method: 'POST', json, headers: { 'idempotency-key': idempotencyKey } }));
+    return syncBatchResponse.parse(await this.#call(paths.sync.batches, 'sending a sync batch', {
+      method: 'POST', json, headers: { 'idempotency-key': idempotencyKey, prefer: missingMembersPreference },
+    }));
   }
 
   /** The tenant as the agent may read it: its domains and whether each is verified. */

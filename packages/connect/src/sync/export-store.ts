@@ -93,6 +93,7 @@ export class ExportStore {
       holdMemberChanges: p(`INSERT OR IGNORE INTO member_retries (group_guid, member_guid)
         SELECT o.guid, j.value FROM outbox o, json_each(o.body, '$.add') j WHERE o.id = ? AND o.kind = 'members'
         UNION ALL SELECT o.guid, j.value FROM outbox o, json_each(o.body, '$.remove') j WHERE o.id = ? AND o.kind = 'members'`),
+      holdMember: p('INSERT OR IGNORE INTO member_retries (group_guid, member_guid) VALUES (?, ?)'),
       anyMemberRetries: p('SELECT 1 FROM member_retries LIMIT 1'),
       memberRetryGroups: p('SELECT DISTINCT group_guid FROM member_retries'),
       memberRetries: p('SELECT member_guid FROM member_retries WHERE group_guid = ? AND member_guid > ? ORDER BY member_guid LIMIT ?'),
@@ -299,6 +300,11 @@ export class ExportStore {
    */
   holdMemberChanges(id: number): void {
     this.#s.holdMemberChanges!.run(id, id);
+  }
+
+  /** Members of a group the cloud did not add (it did not hold them): the next plan sends their links again. */
+  holdMembers(group: string, members: readonly string[]): void {
+    for (const m of members) this.#s.holdMember!.run(group, m);
   }
 
   /** Groups with refused member changes to send again. */

@@ -13,7 +13,7 @@
  * (Retry-After honoured).
  */
 import { createHash } from 'node:crypto';
-import { quarantineError, maxBatchOperations, type ObjectType, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
+import { memberNotFoundError, quarantineError, maxBatchOperations, type ObjectType, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
 import type { CloudClient } from '../cloud/cloud-client.ts';
 import { CloudApiError } from '../cloud/http.ts';
 import { ConnectError } from '../errors.ts';
@@ -92,6 +92,14 @@ interface Sent {
   sent: boolean;
   /** member values the operation added or removed */
   memberChanges: number;
+}
+
+/** What storing answered batches carries from one result to the next. */
+interface StoreState {
+  /** whether some object has a sync error (else none is cleared) */
+  any: boolean;
+  /** members the cloud did not hold, by GUID, with the DN of the group whose member change named them */
+  lost: Map<string, string>;
 }
 
 /** A batch answered, its results not yet stored. */
@@ -231,13 +239,23 @@ export class Exporter {
   #storeAnswered(list: Answered[], summary: ExportSummary): void {
     this.#space.transaction(() => {
       // (an initial sync has no errors to clear: then no object asks, until one is recorded)
-      const errors = { any: this.#store.hasErrors() };
+      const errors: StoreState = { any: this.#store.hasErrors(), lost: new Map() };
+      /** objects whose own operation the cloud applied */
+      const applied = new Set<string>();
       for (const { sent, results } of list) {
         let r = 0;
-        for (const item of sent) if (item.sent) this.#apply(item, results[r++]!, summary, errors);
+        for (const item of sent) {
+          if (!item.sent) continue;
+          const result = results[r++]!;
+          if (result.status !== 'error') applied.add(item.guid);
+          this.#apply(item, result, summary, errors);
+        }
         // a batch is a run of one phase's items in id order, so one range takes it out
         this.#store.doneRange(sent[0]!.phase, sent[0]!.id, sent.at(-1)!.id);
       }
+      // members the cloud did not hold when a group's member change named them, unless their own operation, later in
+      // these batches, brought them back (a group's member change restores a group the cloud deleted)
+      for (const [guid, groupDn] of errors.lost) if (!applied.has(guid)) this.#forgetLost(guid, groupDn);
     });
     this.#options.onBatch?.(summary);
   }
@@ -266,7 +284,7 @@ export class Exporter {
     return out;
   }
 
-  #apply(item: Sent, result: SyncObjectResult, summary: ExportSummary, errors: { any: boolean }): void {
+  #apply(item: Sent, result: SyncObjectResult, summary: ExportSummary, errors: StoreState): void {
     const b = item.body;
     const dnOf = () => this.#space.get(item.guid)?.dn ?? ('dn' in b ? b.dn : item.guid);
     if (result.status === 'error') {
@@ -287,8 +305,10 @@ export class Exporter {
       return;
     }
     if (b.kind === 'members') {
-      summary.memberChanges += item.memberChanges;
-      if (errors.any) this.#store.clearMemberError(item.guid);
+      // (adds of members the cloud does not hold were not made)
+      summary.memberChanges += item.memberChanges - (result.missingMembers?.length ?? 0);
+      if (result.missingMembers?.length) this.#membersMissing(item, result.missingMembers, dnOf(), summary, errors);
+      else if (errors.any) this.#store.clearMemberError(item.guid);
       if (result.version !== undefined) this.#store.setVersion(item.guid, result.version);
       return;
     }
@@ -311,6 +331,40 @@ export class Exporter {
     if (result.status === 'created') summary.created += 1;
     else if (result.status === 'updated') summary.updated += 1;
     else summary.unchanged += 1;
+  }
+
+  /**
+   * The cloud made a group's member change but for members it does not hold,
+   * although this agent exported them (the cloud lost them, or deleted them
+   * and the change feed has not said so yet). Their links to this group are
+   * kept to go again, and the members themselves are forgotten as exported
+   * once the batches are stored (#forgetLost). The group's error says so
+   * until they go through.
+   */
+  #membersMissing(item: Sent, missing: readonly string[], groupDn: string, summary: ExportSummary, errors: StoreState): void {
+    summary.errors += 1;
+    errors.any = true;
+    const guids = missing.flatMap((id) => this.#store.byImmutableId(id)?.guid ?? []);
+    this.#store.holdMembers(item.guid, guids);
+    for (const guid of guids) errors.lost.set(guid, groupDn);
+    if (this.#store.error(item.guid)?.code !== 'attribute_quarantined') {
+      const e = memberNotFoundError(missing);
+      this.#store.setError({ guid: item.guid, dn: groupDn, category: e.category, code: e.code, message: e.message, attribute: 'members' });
+    }
+  }
+
+  /**
+   * A member the cloud does not hold although this agent exported it: it is
+   * forgotten as exported (with what was planned for it as an object the
+   * cloud holds), so the next plan sends it as new, with the groups it joins.
+   */
+  #forgetLost(guid: string, groupDn: string): void {
+    this.#store.forgetExported(guid);
+    const dn = this.#space.get(guid)?.dn ?? guid;
+    this.#store.setError({
+      guid, dn, category: 'other', code: 'missing_in_cloud', attribute: null,
+      message: `${dn} is not in the cloud although this agent exported it (a member change of ${groupDn} named it); the next cycle sends it again, with its group memberships`,
+    });
   }
 
   async #ensureLease(): Promise<number> {

@@ -189,8 +189,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
    * link). A group not in the
    * cloud sends nothing (its creation sends its whole list), nor does a
    * member not in the cloud (its creation sends the groups it joins).
-   * Removals go in items of their own: the cloud takes a removal of a member
-   * it does not hold, and refuses a whole change for one add it cannot make.
+   * Removals go in items of their own: whatever refuses the adds (a group
+   * made a member of itself, say) does not hold them back.
    */
   const retryMemberChanges = (group: string) => {
     const g = space.stateOf(group);
