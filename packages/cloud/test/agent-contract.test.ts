@@ -261,10 +261,9 @@ for (const kind of storeKinds) {
           { op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [leaver] } },
         ],
       });
-      const res = await agent.sendBatch(key(), {
-        epoch: lease.epoch,
-        operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [member, absent], remove: [leaver, guid()] } }],
-      });
+      const partialKey = key();
+      const partial = { epoch: lease.epoch, operations: [{ op: 'upsert' as const, type: 'group' as const, immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [member, absent], remove: [leaver, guid()] } }] };
+      const res = await agent.sendBatch(partialKey, partial);
       assert.equal(res.results[0]!.status, 'updated', JSON.stringify(res.results));
       assert.deepEqual(res.results[0]!.missingMembers, [absent], 'only the add the cloud could not make (a removal of a member it does not hold is done)');
       // (the agent asked for it: Prefer: missing-members. An agent that does not gets the change refused whole, as before)
@@ -274,6 +273,10 @@ for (const kind of storeKinds) {
       });
       assert.equal(older.status, 201, JSON.stringify(older.body));
       assert.deepEqual([older.body.results[0].status, older.body.results[0].error.code, older.body.results[0].missingMembers], ['error', 'member_not_found', undefined]);
+      // …and so does a replay of the batch made for an agent that asked: what such an agent expects
+      const replayed = await t.call('POST', paths.sync.batches, { token: await agent.accessToken(), headers: { 'idempotency-key': partialKey }, body: partial });
+      assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
+      assert.deepEqual([replayed.body.replayed, replayed.body.results[0].status, replayed.body.results[0].error.code], [true, 'error', 'member_not_found']);
       const memberIds = async () => {
         const { rows } = await t.cloud.context.store.query<{ immutable_id: string }>(
           `SELECT o.immutable_id FROM memberships m JOIN directory_objects o ON o.id = m.member_id JOIN directory_objects gr ON gr.id = m.group_id
@@ -286,12 +289,16 @@ for (const kind of storeKinds) {
       // an update of the group's attributes alone leaves the entry: its members are still owed
       await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial, renamed' } }] });
       assert.equal((await listed())?.code, 'member_not_found');
-      // two member changes of the group in one batch, each missing a member: one entry, the batch goes through
+      // two member changes of the group in one batch, each missing a member, then a removal made in full: one entry,
+      // which stays (members are still owed), and the batch goes through
       const two = await agent.sendBatch(key(), {
         epoch: lease.epoch,
-        operations: [absent, guid()].map((id) => ({ op: 'upsert' as const, type: 'group' as const, immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [id] } })),
+        operations: [
+          ...[absent, guid()].map((id) => ({ op: 'upsert' as const, type: 'group' as const, immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [id] } })),
+          { op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { remove: [guid()] } },
+        ],
       });
-      assert.deepEqual(two.results.map((r) => r.missingMembers?.length), [1, 1]);
+      assert.deepEqual(two.results.map((r) => r.missingMembers?.length), [1, 1, undefined]);
       assert.equal((await listed())?.code, 'member_not_found');
       // the member arrives, the agent sends its link again: the group's entry goes
       const done = await agent.sendBatch(key(), {

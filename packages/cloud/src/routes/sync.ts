@@ -108,7 +108,7 @@ export const syncRoutes: RouteDef[] = [
       }
       const request = await ctx.body(syncBatchRequest, 'the batch');
       // an agent that reads missingMembers says so (RFC 7240); older ones get member changes refused whole, as before
-      const partialMembers = (ctx.req.headers.get('prefer') ?? '').split(',').some((p) => p.trim().toLowerCase() === missingMembersPreference);
+      const partialMembers = (ctx.req.headers.get('prefer') ?? '').split(',').some((p) => p.split(';')[0]!.split('=')[0]!.trim().toLowerCase() === missingMembersPreference);
       const result = await applyBatch(ctx.cloud.store, {
         tenantId: ctx.principal.tenantId, agentId, idempotencyKey: key, request, quotas: ctx.cloud.config.quotas, throttle: ctx.cloud.syncThrottle, partialMembers,
       });

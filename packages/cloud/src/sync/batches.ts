@@ -38,7 +38,10 @@ export async function applyBatch(
       if (prior.request_hash !== requestHash) {
         throw new SkybridgeError('idempotency_key_reused', `the Idempotency-Key ${input.idempotencyKey} was used for a different batch: use a new key for new content`);
       }
-      return { batchId: prior.batch_id, replayed: true, results: prior.results };
+      // (results stored for an agent that reads missingMembers, replayed to one that does not: refusals, as it expects)
+      const results = input.partialMembers ? prior.results : prior.results.map((r): SyncObjectResult => (r.missingMembers?.length
+        ? { index: r.index, immutableId: r.immutableId, status: 'error', error: memberNotFoundError(r.missingMembers) } : r));
+      return { batchId: prior.batch_id, replayed: true, results };
     }
     await checkFencing(tx, input.tenantId, input.agentId, input.request.epoch);
     const wait = input.throttle?.take(input.tenantId, input.request.operations.length, w.quotas.syncOperationsPerMinute) ?? 0;
@@ -92,25 +95,44 @@ async function refreshStatistics(store: Store, before: number, after: number): P
 /**
  * Keeps the tenant's sync error list current: errors and quarantined values
  * of this batch in, objects it applied cleanly out. Two statements per batch.
+ * A batch may name an object more than once (two planned versions of it, a
+ * group's member changes in several operations): its entry comes from its
+ * last object operation (its last version stands), else from a member
+ * change that failed or left members out; a `member_not_found` entry goes
+ * only with a member change that adds members and is made in full (the
+ * cloud does not keep which members are owed: the agent does, and sends
+ * them again).
  */
 async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchRequest['operations'], results: SyncObjectResult[]): Promise<void> {
-  // one entry per object: a batch may name an object twice (two planned versions, a group's member changes in
-  // several operations), and its last result stands
-  const final = [...new Map(results.map((r) => [r.immutableId, r])).values()];
-  const failed = final.flatMap((r): SyncObjectResult[] => {
-    if (r.status === 'error') return [r];
-    // (a value held back is the object's entry while it lasts: it goes on its own once given back)
-    if (r.quarantined?.length) return [{ ...r, error: quarantineError(r.quarantined) }];
-    if (r.missingMembers?.length) return [{ ...r, error: memberNotFoundError(r.missingMembers) }];
-    return [];
-  });
-  // (an entry for a member change's missing members goes only with a member change made in full)
-  const clean = final.filter((r) => r.status !== 'error' && !r.quarantined?.length && !r.missingMembers?.length);
+  const outcomes = new Map<string, { object: SyncObjectResult | null; members: SyncObjectResult | null; membersFull: boolean }>();
+  for (const r of results) {
+    const op = ops[r.index]!;
+    const o = outcomes.get(r.immutableId) ?? { object: null, members: null, membersFull: false };
+    outcomes.set(r.immutableId, o);
+    // a value held back is the object's entry while it lasts (it goes on its own once given back)
+    const held = r.quarantined?.length ? { ...r, error: quarantineError(r.quarantined) } : null;
+    if (op.op === 'upsert' && op.members) {
+      if (r.status === 'error') o.members = r;
+      else if (r.missingMembers?.length) o.members = { ...r, error: memberNotFoundError(r.missingMembers) };
+      else if (op.members.add?.length) o.membersFull = true;
+      if (held) o.object = held;
+    } else {
+      o.object = r.status === 'error' ? r : held;
+    }
+  }
+  const failed: SyncObjectResult[] = [];
+  const clean: string[] = [];
+  const membersFull: string[] = [];
+  for (const [id, o] of outcomes) {
+    const entry = o.object ?? o.members;
+    if (entry) failed.push(entry);
+    else clean.push(id);
+    if (o.membersFull && !o.members) membersFull.push(id);
+  }
   if (clean.length) {
-    const withMembers = clean.filter((r) => { const op = ops[r.index]!; return op.op === 'upsert' && !!op.members; });
     await tx.query(
       `DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[]) AND (code <> 'member_not_found' OR immutable_id = ANY($3::text[]))`,
-      [tenantId, clean.map((r) => r.immutableId), withMembers.map((r) => r.immutableId)],
+      [tenantId, clean, membersFull],
     );
   }
   if (!failed.length) return;
