@@ -8,9 +8,10 @@
  * already did instead of doing it twice. The results and the removal of the
  * items from the outbox are stored in one transaction. A refused object is
  * recorded with its category and retried next cycle; it never blocks the
- * others. A refused member change leaves its members to the next plan,
- * which sends their links as they are then (ExportStore.holdMemberChanges). 429 and 5xx answers and lost connections are retried with backoff
- * (Retry-After honoured).
+ * others. A refused member change, or members the cloud did not hold,
+ * leave their links to the next plan, which sends them as they are then
+ * (ExportStore.holdMemberChanges, holdMembers). 429 and 5xx answers and
+ * lost connections are retried with backoff (Retry-After honoured).
  */
 import { createHash } from 'node:crypto';
 import { memberNotFoundError, quarantineError, maxBatchOperations, type ObjectType, type SyncOperation, type SyncObjectResult } from '@skybridge/protocol';
