@@ -241,22 +241,18 @@ export class Exporter {
     this.#space.transaction(() => {
       // (an initial sync has no errors to clear: then no object asks, until one is recorded)
       const errors: StoreState = { any: this.#store.hasErrors(), lost: new Map() };
-      /** objects whose own operation the cloud applied */
-      const applied = new Set<string>();
       for (const { sent, results } of list) {
         let r = 0;
-        for (const item of sent) {
-          if (!item.sent) continue;
-          const result = results[r++]!;
-          if (result.status !== 'error') applied.add(item.guid);
-          this.#apply(item, result, summary, errors);
-        }
+        for (const item of sent) if (item.sent) this.#apply(item, results[r++]!, summary, errors);
         // a batch is a run of one phase's items in id order, so one range takes it out
         this.#store.doneRange(sent[0]!.phase, sent[0]!.id, sent.at(-1)!.id);
       }
       // members the cloud did not hold when a group's member change named them, unless their own operation, later in
       // these batches, brought them back (a group's member change restores a group the cloud deleted)
-      for (const [guid, groupDn] of errors.lost) if (!applied.has(guid)) this.#forgetLost(guid, groupDn);
+      if (errors.lost.size) {
+        const applied = new Set(list.flatMap(({ sent, results }) => sent.filter((i) => i.sent).flatMap((i, n) => (results[n]!.status === 'error' ? [] : [i.guid]))));
+        for (const [guid, groupDn] of errors.lost) if (!applied.has(guid)) this.#forgetLost(guid, groupDn);
+      }
     });
     this.#options.onBatch?.(summary);
   }
@@ -293,13 +289,9 @@ export class Exporter {
       const e = result.error!;
       errors.any = true;
       if (b.kind === 'members') {
-        // what was refused is the group's member change (the message says why): its members' links go again next
-        // plan. (A value of the group held back stays its error: the planner asks about it every cycle until the cloud
-        // gives it back; the member changes go again whatever the error says.)
+        // what was refused is the group's member change (the message says why): its members' links go again next plan
         this.#store.holdMemberChanges(item.id);
-        if (this.#store.error(item.guid)?.code !== 'attribute_quarantined') {
-          this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: `member changes refused: ${e.message}`, attribute: 'members' });
-        }
+        this.#setMemberError(item.guid, dnOf(), { ...e, message: `member changes refused: ${e.message}` });
         return;
       }
       this.#store.setError({ guid: item.guid, dn: dnOf(), category: e.category, code: e.code, message: e.message, attribute: e.attribute ?? null });
@@ -348,10 +340,18 @@ export class Exporter {
     const guids = missing.flatMap((id) => this.#store.byImmutableId(id)?.guid ?? []);
     this.#store.holdMembers(item.guid, guids);
     for (const guid of guids) errors.lost.set(guid, groupDn);
-    if (this.#store.error(item.guid)?.code !== 'attribute_quarantined') {
-      const e = memberNotFoundError(missing);
-      this.#store.setError({ guid: item.guid, dn: groupDn, category: e.category, code: e.code, message: e.message, attribute: 'members' });
-    }
+    this.#setMemberError(item.guid, groupDn, memberNotFoundError(missing));
+  }
+
+  /**
+   * A group's member changes did not all go through: its error, with the
+   * attribute `members`. A value of the group held back stays its error
+   * instead: the planner asks about it every cycle until the cloud gives it
+   * back; the member changes go again whatever the error says.
+   */
+  #setMemberError(group: string, dn: string, e: NonNullable<SyncObjectResult['error']>): void {
+    if (this.#store.error(group)?.code === 'attribute_quarantined') return;
+    this.#store.setError({ guid: group, dn, category: e.category, code: e.code, message: e.message, attribute: 'members' });
   }
 
   /**

@@ -122,8 +122,9 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     }
     // a full plan sends every object again (after directory synchronization was turned off and on, the cloud takes them back)
     // …and an object synced with a value held back (duplicate attribute) is asked about again until the cloud gives it back
-    const error = errorsRecorded && exported && exported.hash === hash && !options.full ? store.error(o.guid) : undefined;
-    if (exported && exported.hash === hash && !options.full && error?.code !== 'attribute_quarantined') {
+    const unchanged = !!exported && exported.hash === hash && !options.full;
+    const error = unchanged && errorsRecorded ? store.error(o.guid) : undefined;
+    if (unchanged && error?.code !== 'attribute_quarantined') {
       // (the error of member changes the cloud refused stays while they wait to go again: a member change it takes ends it)
       if (error && !(error.attribute === 'members' && error.category !== 'rule' && store.membersOwed(o.guid))) store.clearError(o.guid);
       return;
