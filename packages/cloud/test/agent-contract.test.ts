@@ -311,6 +311,22 @@ for (const kind of storeKinds) {
       assert.deepEqual(done.results.map((r) => [r.status, r.missingMembers]), [['created', undefined], ['updated', undefined]]);
       assert.deepEqual(await memberIds(), [member, absent].sort());
       assert.equal(await listed(), undefined);
+
+      // a member missing again; then it leaves the group before it comes: a removal made in full leaves the entry,
+      // a member change naming none (the agent owes the group none any more) ends it, unless a member change of the
+      // group in the same batch leaves members out
+      const gone = guid();
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { add: [gone] } }] });
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'upsert', type: 'group', immutableId: g, attributes: { displayName: 'Partial' }, members: { remove: [gone] } }] });
+      assert.equal((await listed())?.code, 'member_not_found', 'a removal alone says nothing of the adds owed');
+      const settle = { op: 'upsert' as const, type: 'group' as const, immutableId: g, attributes: { displayName: 'Partial' }, members: {} };
+      const mixed = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ ...settle, members: { add: [guid()] } }, settle] });
+      assert.deepEqual(mixed.results.map((r) => [r.status, r.missingMembers?.length]), [['unchanged', 1], ['unchanged', undefined]]);
+      assert.equal((await listed())?.code, 'member_not_found', 'members left out in the same batch keep it');
+      const settled = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [settle] });
+      assert.deepEqual(settled.results.map((r) => [r.status, r.missingMembers]), [['unchanged', undefined]]);
+      assert.equal(await listed(), undefined);
+      assert.deepEqual(await memberIds(), [member, absent].sort(), 'and changes no membership');
     });
 
     test('the change feed returns the synced objects and memberships, tombstones included, from a cursor', async () => {

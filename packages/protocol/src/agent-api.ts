@@ -47,6 +47,13 @@ export type RegisterResponse = z.infer<typeof registerResponse>;
 
 export const maxBatchOperations = 500;
 
+/**
+ * A group's member changes. The cloud lists a group's members to add that it
+ * does not hold (`member_not_found`, see missingMembers) until a member
+ * change of the group is made in full that adds members or names none: an
+ * agent sends one naming none (`members: {}`) to say it owes the group no
+ * more member changes. One that only removes members leaves the entry.
+ */
 const members = z.strictObject({
   add: z.array(immutableId).max(10_000).optional(),
   remove: z.array(immutableId).max(10_000).optional(),

@@ -99,9 +99,10 @@ async function refreshStatistics(store: Store, before: number, after: number): P
  * group's member changes in several operations): its entry comes from its
  * last object operation (its last version stands), else from a member
  * change that failed or left members out; a `member_not_found` entry goes
- * only with a member change that adds members and is made in full (the
- * cloud does not keep which members are owed: the agent does, and sends
- * them again).
+ * only with a member change made in full that adds members or names none
+ * (the cloud does not keep which members are owed: the agent does, sends
+ * them again, and says with a member change naming none that it owes none;
+ * one that only removes members leaves the entry).
  */
 async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchRequest['operations'], results: SyncObjectResult[]): Promise<void> {
   const outcomes = new Map<string, { object: SyncObjectResult | null; members: SyncObjectResult | null; membersFull: boolean }>();
@@ -114,7 +115,7 @@ async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchR
     if (op.op === 'upsert' && op.members) {
       if (r.status === 'error') o.members = r;
       else if (r.missingMembers?.length) o.members = { ...r, error: memberNotFoundError(r.missingMembers) };
-      else if (op.members.add?.length) o.membersFull = true;
+      else if (op.members.add?.length || !op.members.remove?.length) o.membersFull = true;
       if (held) o.object = held;
     } else {
       o.object = r.status === 'error' ? r : held;

@@ -83,9 +83,10 @@ export class ExportStore {
         ON CONFLICT (guid) DO UPDATE SET dn = excluded.dn, category = excluded.category, code = excluded.code, message = excluded.message, attribute = excluded.attribute, at = excluded.at`),
       clearError: p('DELETE FROM sync_errors WHERE guid = ?'),
       clearRuleError: p("DELETE FROM sync_errors WHERE guid = ? AND category = 'rule'"),
-      // (a group's refused member changes stay its error while their members wait to go again)
+      // (a group's refused member changes stay its error while their members wait to go again, and members the
+      // cloud did not hold stay it until the cloud is told nothing more is owed: endMemberError)
       clearExportError: p(`DELETE FROM sync_errors WHERE guid = ? AND category <> 'rule'
-        AND NOT (attribute IS 'members' AND EXISTS (SELECT 1 FROM member_retries WHERE group_guid = ?))`),
+        AND NOT (attribute IS 'members' AND (code = 'member_not_found' OR EXISTS (SELECT 1 FROM member_retries WHERE group_guid = ?)))`),
       forgetPlanned: p('DELETE FROM outbox WHERE guid = ?'),
       // the item ids follow the guid in its index: the last planned upsert is one probe
       lastUpsert: p(`SELECT json_extract(body, '$.immutableId') AS immutable_id, json_extract(body, '$.type') AS type, json_extract(body, '$.hash') AS hash
@@ -98,7 +99,7 @@ export class ExportStore {
       memberRetryGroups: p('SELECT DISTINCT group_guid FROM member_retries'),
       memberRetries: p('SELECT member_guid FROM member_retries WHERE group_guid = ? AND member_guid > ? ORDER BY member_guid LIMIT ?'),
       dropMemberRetries: p('DELETE FROM member_retries WHERE group_guid = ?'),
-      membersOwed: p("SELECT 1 FROM member_retries WHERE group_guid = ? UNION ALL SELECT 1 FROM outbox WHERE guid = ? AND kind = 'members' LIMIT 1"),
+      membersOwed: p("SELECT 1 FROM member_retries WHERE group_guid = ? UNION ALL SELECT 1 FROM outbox WHERE guid = ? AND kind = 'members' AND id > ? LIMIT 1"),
       clearMemberError: p("DELETE FROM sync_errors WHERE guid = ? AND attribute = 'members' AND category <> 'rule' AND NOT EXISTS (SELECT 1 FROM member_retries WHERE group_guid = ?)"),
       errors: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors ORDER BY dn'),
       error: p('SELECT guid, dn, category, code, message, attribute, at FROM sync_errors WHERE guid = ?'),
@@ -323,14 +324,25 @@ export class ExportStore {
     this.#s.dropMemberRetries!.run(group);
   }
 
-  /** Does the group still owe the cloud member changes (refused ones to send again, or planned ones)? */
-  membersOwed(group: string): boolean {
-    return this.#s.membersOwed!.get(group, group) !== undefined;
-  }
-
   /** The cloud took a member change of the group: the error of one it refused before is over (unless some wait to go again). */
   clearMemberError(group: string): void {
     this.#s.clearMemberError!.run(group, group);
+  }
+
+  /**
+   * The group owes the cloud no member change (none refused waits to go
+   * again, none is planned after the item `after`): its member error ends.
+   * The cloud lists a `member_not_found` error until a member change made
+   * in full adds members or names none (the agent contract's members), so
+   * for that error a member change naming none is planned, and the error
+   * stays here until the cloud takes it. Another member error, or one of a
+   * group the cloud does not hold, ends now.
+   */
+  endMemberError(group: string, after = 0): void {
+    const e = this.error(group);
+    if (!e || e.attribute !== 'members' || e.category === 'rule' || this.#s.membersOwed!.get(group, group, after) !== undefined) return;
+    if (e.code === 'member_not_found' && this.peek(group)) this.enqueue(phases.members, group, { kind: 'members', add: [], remove: [] });
+    else this.clearError(group);
   }
 
   errors(): SyncErrorRecord[] {

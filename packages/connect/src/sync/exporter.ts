@@ -88,7 +88,9 @@ interface Sent {
   id: number;
   phase: number;
   guid: string;
-  body: { kind: 'upsert'; type: ObjectType; immutableId: string; hash: string; dn: string } | { kind: 'delete'; type: ObjectType; immutableId: string; dn: string } | { kind: 'members' };
+  body: { kind: 'upsert'; type: ObjectType; immutableId: string; hash: string; dn: string } | { kind: 'delete'; type: ObjectType; immutableId: string; dn: string }
+    /** (members added by the operation; a member change naming no member tells the cloud that none is owed) */
+    | { kind: 'members'; adds: number };
   /** whether the item went out as an operation (else nothing was sent for it) */
   sent: boolean;
   /** member values the operation added or removed */
@@ -112,9 +114,9 @@ interface Answered {
 function sentOf(p: Prepared): Sent {
   const { item, op } = p;
   const b = item.body;
-  const body: Sent['body'] = b.kind === 'upsert' ? { kind: 'upsert', type: b.type, immutableId: b.immutableId, hash: b.hash, dn: b.dn }
-    : b.kind === 'delete' ? { kind: 'delete', type: b.type, immutableId: b.immutableId, dn: b.dn } : { kind: 'members' };
   const members = op?.op === 'upsert' ? op.members : undefined;
+  const body: Sent['body'] = b.kind === 'upsert' ? { kind: 'upsert', type: b.type, immutableId: b.immutableId, hash: b.hash, dn: b.dn }
+    : b.kind === 'delete' ? { kind: 'delete', type: b.type, immutableId: b.immutableId, dn: b.dn } : { kind: 'members', adds: members?.add?.length ?? 0 };
   return { id: item.id, phase: item.phase, guid: item.guid, body, sent: op !== null, memberChanges: (members?.add?.length ?? 0) + (members?.remove?.length ?? 0) };
 }
 
@@ -274,8 +276,12 @@ export class Exporter {
         const add = group ? ids(b.add) : [];
         const remove = group ? ids(b.remove) : [];
         memberValues += add.length + remove.length;
+        // an item naming no member says the group owes the cloud none (ExportStore.endMemberError): sent unless
+        // refused ones wait again meanwhile
+        const settles = !b.add.length && !b.remove.length;
+        const send = settles ? !this.#store.memberRetries(item.guid, '', 1).length : add.length > 0 || remove.length > 0;
         // a group or members the cloud does not hold (out of scope, or refused): nothing to send
-        out.push({ item, op: group && (add.length || remove.length) ? { op: 'upsert', type: 'group', immutableId: group.immutableId, attributes: group.attributes, members: { add, remove } } : null });
+        out.push({ item, op: group && send ? { op: 'upsert', type: 'group', immutableId: group.immutableId, attributes: group.attributes, members: settles ? {} : { add, remove } } : null });
       }
     }
     return out;
@@ -301,7 +307,9 @@ export class Exporter {
       // (adds of members the cloud does not hold were not made)
       summary.memberChanges += item.memberChanges - (result.missingMembers?.length ?? 0);
       if (result.missingMembers?.length) this.#membersMissing(item, result.missingMembers, dnOf(), summary, errors);
-      else if (errors.any) this.#store.clearMemberError(item.guid);
+      // a change that added members, or named none, ended the cloud's error too; one that only removed did not
+      else if (errors.any && (b.adds > 0 || item.memberChanges === 0)) this.#store.clearMemberError(item.guid);
+      else if (errors.any) this.#store.endMemberError(item.guid, item.id);
       if (result.version !== undefined) this.#store.setVersion(item.guid, result.version);
       return;
     }

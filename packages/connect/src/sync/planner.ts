@@ -126,7 +126,8 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     const error = unchanged && errorsRecorded ? store.error(o.guid) : undefined;
     if (unchanged && error?.code !== 'attribute_quarantined') {
       // (the error of member changes the cloud refused stays while they wait to go again: a member change it takes ends it)
-      if (error && !(error.attribute === 'members' && error.category !== 'rule' && store.membersOwed(o.guid))) store.clearError(o.guid);
+      if (error?.attribute === 'members' && error.category !== 'rule') store.endMemberError(o.guid);
+      else if (error) store.clearError(o.guid);
       return;
     }
     if (errorsRecorded) store.clearRuleError(o.guid);
@@ -215,7 +216,7 @@ export function planInto(space: ConnectorSpace, store: ExportStore, options: Pla
     }
     store.dropMemberRetries(group);
     // nothing left to send (nor planned by this plan): the refusal no longer concerns the cloud
-    if (summary.memberChanges === before && !store.membersOwed(group)) store.clearMemberError(group);
+    if (summary.memberChanges === before) store.endMemberError(group);
   };
 
   for (const o of space.changedSince(from)) {

@@ -254,4 +254,52 @@ describe('export overlap (pglite)', () => {
     // sending the first change itself again after the removal would have made the leaver a member again
     assert.ok(!memberIds.has(await idOf(leaver)), 'the member who left is not');
   });
+
+  test("a lost member that leaves the group before it goes again: the group's error ends in the cloud too", async () => {
+    const loaded = loadConfig(w.files.configPath);
+    const space = ConnectorSpace.open(join(loaded.config.stateDirectory, 'connect'));
+    const cloud = new CloudClient(loadCredentials(loaded.config.cloud!.credentialsFile!), { ca: readFileSync(loaded.config.cloud!.caFile!, 'utf8') });
+    const salesTeam = `CN=Sales Team,${w.seed.ous.groups}`;
+    const lost = userEntry({ index: 4302, ou: w.seed.ous.sales, dnsDomain: w.dc.dnsDomain });
+    const memberChange = (operation: 'add' | 'delete') => new Change({ operation, modification: new Attribute({ type: 'member', values: [lost.dn] }) });
+    const importer = () => new AdImporter(loaded.config.activeDirectory, loaded.secrets.adPassword, space).run();
+    const cloudErrors = async () => (await w.t.call('GET', '/api/v1/sync/errors?limit=1000', { token: w.token })).body.items as { code: string; onPremisesDistinguishedName: string | null }[];
+    try {
+      await asDomainAdmin(w.dc, async (client) => {
+        await client.add(lost.dn, lost.attributes);
+        await client.modify(salesTeam, [memberChange('add')]);
+      });
+      await importer();
+      // recorded as exported without the cloud holding it (as if the cloud had lost it)
+      const staging = new SyncEngine(space, { ...loaded.config.sync, staging: true }, cloud);
+      await staging.cycle();
+      const store = staging.store;
+      const guid = space.getByDn(lost.dn)!.guid;
+      const item = store.next(1000).find((i) => i.guid === guid && i.body.kind === 'upsert');
+      assert.ok(item && item.body.kind === 'upsert');
+      const body = item.body;
+      space.transaction(() => {
+        store.putFromOutbox(item.id, { guid, immutableId: body.immutableId, type: 'user', hash: body.hash, objectId: null });
+        store.doneRange(item.phase, item.id, item.id);
+      });
+      const engine = new SyncEngine(space, loaded.config.sync, cloud);
+      const groupGuid = space.getByDn(salesTeam)!.guid;
+      await engine.cycle();
+      assert.equal(store.error(groupGuid)?.code, 'member_not_found');
+      assert.ok((await cloudErrors()).some((e) => e.onPremisesDistinguishedName === salesTeam && e.code === 'member_not_found'), 'the cloud lists the group');
+
+      // it leaves the group before the next cycle: that cycle creates it and sends only a removal, which the cloud
+      // makes in full; nothing is owed any more, and the cloud is told so (a member change naming no member)
+      await asDomainAdmin(w.dc, (client) => client.modify(salesTeam, [memberChange('delete')]));
+      await importer();
+      const healed = await engine.cycle();
+      assert.equal(healed.export!.errors, 0, JSON.stringify({ export: healed.export, errors: store.errors() }));
+      assert.deepEqual(healed.pending, { objects: 0, members: 0, deletes: 0 });
+      assert.equal(store.error(groupGuid), undefined);
+      assert.deepEqual(store.memberRetries(groupGuid, '', 10), []);
+      assert.deepEqual((await cloudErrors()).filter((e) => e.onPremisesDistinguishedName === salesTeam), [], "the cloud's entry for the group is gone");
+    } finally {
+      space.close();
+    }
+  });
 });

@@ -4,7 +4,9 @@
  * plan makes itself, removals apart from adds, a deleted member or group
  * still in the cloud removed, a member not in the cloud left to its own
  * creation. The group's error stays while member changes are owed, and goes
- * when none are (at once when the retry has nothing to send).
+ * when none are: at once when the retry has nothing to send, or, for members
+ * the cloud did not hold (member_not_found, which the cloud lists until told),
+ * once the cloud takes a member change naming none.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,10 +80,14 @@ test('refused member changes go again as the links are then, after the plan\'s o
   assert.equal(store.error(groupGuid)?.code, 'member_not_found');
   plan(space, store, options);
   assert.equal(store.error(groupGuid)?.code, 'member_not_found', 'member changes are owed');
-  // …and a plan after they went out, with nothing owed, clears it
+  // …and a plan after they went out, with nothing owed, tells the cloud so: it lists member_not_found until a member
+  // change made in full adds members or names none. The error stays until the cloud takes that change.
   exportAll(space, store);
   plan(space, store, options);
-  assert.equal(store.error(groupGuid), undefined);
+  assert.deepEqual(memberItems(store), [{ kind: 'members', add: [], remove: [] }]);
+  assert.equal(store.error(groupGuid)?.code, 'member_not_found');
+  plan(space, store, options);
+  assert.deepEqual(memberItems(store), [{ kind: 'members', add: [], remove: [] }], 'said once: the next plan waits for its answer');
 }));
 
 test('a refused member deleted in AD, and still in the cloud, is removed; one not in the cloud is left to its creation', () => withSpace((space, store, options) => {
@@ -105,7 +111,7 @@ test('a refused member deleted in AD, and still in the cloud, is removed; one no
   assert.ok(store.next(1_000_000).some((i) => i.phase === phases.deletes && i.guid === guidOf(2)), 'its deletion is planned too');
 }));
 
-test('a retry with nothing left to send ends the error at once; a deleted group still in the cloud loses the kept members', () => withSpace((space, store, options) => {
+test('a retry with nothing left to send ends the error (telling the cloud, for member_not_found); a deleted group still in the cloud loses the kept members', () => withSpace((space, store, options) => {
   space.transaction(() => {
     for (let n = 1; n <= 2; n++) space.put(user(n), 1);
     space.put(group, 1);
@@ -115,8 +121,16 @@ test('a retry with nothing left to send ends the error at once; a deleted group 
   space.transaction(() => space.addMembers(groupGuid, [dnOf(1)], 2));
   plan(space, store, options);
   refuseMemberChanges(space, store);
-  // the member is no longer in the cloud (deleted there, the agent forgot it): nothing to send
+  // the member is no longer in the cloud (deleted there, the agent forgot it): nothing to send, but the cloud is told
+  // that nothing is owed (a member change naming none)
   space.transaction(() => store.remove(guidOf(1)));
+  plan(space, store, options);
+  assert.deepEqual(memberItems(store), [{ kind: 'members', add: [], remove: [] }]);
+  assert.equal(store.error(groupGuid)?.code, 'member_not_found', 'until the cloud takes it');
+  exportAll(space, store);
+  // another refusal (a group made a member of itself) concerns that change, not a list the cloud keeps: with nothing
+  // owed, it ends at once
+  space.transaction(() => store.setError({ guid: groupGuid, dn: group.dn, category: 'data_validation', code: 'self_membership', message: 'refused', attribute: 'members' }));
   plan(space, store, options);
   assert.deepEqual(memberItems(store), []);
   assert.equal(store.error(groupGuid), undefined, 'nothing is owed');
