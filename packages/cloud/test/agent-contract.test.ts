@@ -327,6 +327,12 @@ for (const kind of storeKinds) {
       assert.deepEqual(settled.results.map((r) => [r.status, r.missingMembers]), [['unchanged', undefined]]);
       assert.equal(await listed(), undefined);
       assert.deepEqual(await memberIds(), [member, absent].sort(), 'and changes no membership');
+      // members missing, then the group deleted (it left the agent's scope): the entry goes with it
+      await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ ...settle, members: { add: [guid()] } }] });
+      assert.equal((await listed())?.code, 'member_not_found');
+      const deleted = await agent.sendBatch(key(), { epoch: lease.epoch, operations: [{ op: 'delete', type: 'group', immutableId: g }] });
+      assert.equal(deleted.results[0]!.status, 'deleted');
+      assert.equal(await listed(), undefined);
     });
 
     test('the change feed returns the synced objects and memberships, tombstones included, from a cursor', async () => {

@@ -99,41 +99,44 @@ async function refreshStatistics(store: Store, before: number, after: number): P
  * group's member changes in several operations): its entry comes from its
  * last object operation (its last version stands), else from a member
  * change that failed or left members out; a `member_not_found` entry goes
- * only with a member change made in full that adds members or names none
- * (the cloud does not keep which members are owed: the agent does, sends
- * them again, and says with a member change naming none that it owes none;
- * one that only removes members leaves the entry).
+ * only with a member change made in full that adds members or names none,
+ * or with the group's deletion (the cloud does not keep which members are
+ * owed: the agent does, sends them again, and says with a member change
+ * naming none that it owes none; one that only removes members leaves the
+ * entry).
  */
 async function recordSyncErrors(tx: Queryable, tenantId: string, ops: SyncBatchRequest['operations'], results: SyncObjectResult[]): Promise<void> {
-  const outcomes = new Map<string, { object: SyncObjectResult | null; members: SyncObjectResult | null; membersFull: boolean }>();
+  const outcomes = new Map<string, { object: SyncObjectResult | null; members: SyncObjectResult | null; settled: boolean }>();
   for (const r of results) {
     const op = ops[r.index]!;
-    const o = outcomes.get(r.immutableId) ?? { object: null, members: null, membersFull: false };
+    const o = outcomes.get(r.immutableId) ?? { object: null, members: null, settled: false };
     outcomes.set(r.immutableId, o);
     // a value held back is the object's entry while it lasts (it goes on its own once given back)
     const held = r.quarantined?.length ? { ...r, error: quarantineError(r.quarantined) } : null;
     if (op.op === 'upsert' && op.members) {
       if (r.status === 'error') o.members = r;
       else if (r.missingMembers?.length) o.members = { ...r, error: memberNotFoundError(r.missingMembers) };
-      else if (op.members.add?.length || !op.members.remove?.length) o.membersFull = true;
+      else if (op.members.add?.length || !op.members.remove?.length) o.settled = true;
       if (held) o.object = held;
     } else {
       o.object = r.status === 'error' ? r : held;
+      // (a deletion ends what the cloud listed of the object: no member is owed to a group gone)
+      if (op.op === 'delete' && r.status !== 'error') o.settled = true;
     }
   }
   const failed: SyncObjectResult[] = [];
   const clean: string[] = [];
-  const membersFull: string[] = [];
+  const settled: string[] = [];
   for (const [id, o] of outcomes) {
     const entry = o.object ?? o.members;
     if (entry) failed.push(entry);
     else clean.push(id);
-    if (o.membersFull && !o.members) membersFull.push(id);
+    if (o.settled && !o.members) settled.push(id);
   }
   if (clean.length) {
     await tx.query(
       `DELETE FROM sync_errors WHERE tenant_id = $1 AND immutable_id = ANY($2::text[]) AND (code <> 'member_not_found' OR immutable_id = ANY($3::text[]))`,
-      [tenantId, clean, membersFull],
+      [tenantId, clean, settled],
     );
   }
   if (!failed.length) return;
