@@ -26,6 +26,17 @@ import { immutableIdOf } from '../../src/sync/source-anchor.ts';
 import { userEntry } from '../../../../scripts/test-dc/seed.ts';
 import { asDomainAdmin, startSyncWorld, stopSyncWorld, type SyncWorld } from '../helpers/sync.ts';
 
+/** A user's planned creation recorded as exported without going to the cloud (as if the cloud had lost it). */
+function exportedWithoutTheCloud(space: ConnectorSpace, store: SyncEngine['store'], guid: string): void {
+  const item = store.next(1000).find((i) => i.guid === guid && i.body.kind === 'upsert');
+  assert.ok(item && item.body.kind === 'upsert', `${guid} is planned`);
+  const body = item.body;
+  space.transaction(() => {
+    store.putFromOutbox(item.id, { guid, immutableId: body.immutableId, type: 'user', hash: body.hash, objectId: null });
+    store.doneRange(item.phase, item.id, item.id);
+  });
+}
+
 describe('export overlap (pglite)', () => {
   let w: SyncWorld;
   before(async () => {
@@ -216,15 +227,7 @@ describe('export overlap (pglite)', () => {
       await staging.cycle();
       const store = staging.store;
       const guids = [lost, leaver].map((u) => space.getByDn(u.dn)!.guid);
-      for (const guid of guids) {
-        const item = store.next(1000).find((i) => i.guid === guid && i.body.kind === 'upsert');
-        assert.ok(item && item.body.kind === 'upsert', `${guid} is planned`);
-        const body = item.body;
-        space.transaction(() => {
-          store.putFromOutbox(item.id, { guid, immutableId: body.immutableId, type: 'user', hash: body.hash, objectId: null });
-          store.doneRange(item.phase, item.id, item.id);
-        });
-      }
+      for (const guid of guids) exportedWithoutTheCloud(space, store, guid);
       const engine = new SyncEngine(space, loaded.config.sync, cloud);
       const groupGuid = space.getByDn(salesTeam)!.guid;
       const first = await engine.cycle();
@@ -274,14 +277,7 @@ describe('export overlap (pglite)', () => {
       const staging = new SyncEngine(space, { ...loaded.config.sync, staging: true }, cloud);
       await staging.cycle();
       const store = staging.store;
-      const guid = space.getByDn(lost.dn)!.guid;
-      const item = store.next(1000).find((i) => i.guid === guid && i.body.kind === 'upsert');
-      assert.ok(item && item.body.kind === 'upsert');
-      const body = item.body;
-      space.transaction(() => {
-        store.putFromOutbox(item.id, { guid, immutableId: body.immutableId, type: 'user', hash: body.hash, objectId: null });
-        store.doneRange(item.phase, item.id, item.id);
-      });
+      exportedWithoutTheCloud(space, store, space.getByDn(lost.dn)!.guid);
       const engine = new SyncEngine(space, loaded.config.sync, cloud);
       const groupGuid = space.getByDn(salesTeam)!.guid;
       await engine.cycle();
